@@ -1,0 +1,113 @@
+/* ww_result: what one scan found. Strings live in a chunked arena freed with
+ * the result, so borrowed pointers stay valid exactly as long as it does. */
+#include <string.h>
+#include "core/result.h"
+#include "util/alloc.h"
+
+struct wwi_chunk {
+    wwi_chunk *next;
+    size_t used, cap;
+    char data[];
+};
+
+ww_result *wwi_result_new(void)
+{
+    ww_result *r = wwi_calloc(1, sizeof *r);
+    if (r)
+        r->threshold = WW_SEV_MEDIUM;
+    return r;
+}
+
+const char *wwi_result_str(ww_result *r, const char *s, size_t n)
+{
+    if (!s)
+        return NULL;
+    if (n == SIZE_MAX)
+        return NULL;
+    wwi_chunk *c = r->arena;
+    if (!c || c->cap - c->used < n + 1) {
+        size_t cap = n + 1 > 4096 ? n + 1 : 4096;
+        if (cap > SIZE_MAX - sizeof(wwi_chunk))
+            return NULL;
+        c = wwi_malloc(sizeof(wwi_chunk) + cap);
+        if (!c)
+            return NULL;
+        c->used = 0;
+        c->cap = cap;
+        c->next = r->arena;
+        r->arena = c;
+    }
+    char *d = c->data + c->used;
+    memcpy(d, s, n);
+    d[n] = '\0';
+    c->used += n + 1;
+    return d;
+}
+
+void wwi_result_finish(ww_result *r)
+{
+    if (r->max_sev != WW_SEV_NONE && r->max_sev >= r->threshold)
+        r->verdict = WW_VERDICT_UNSAFE;
+    else if (r->nerr > 0 || r->status != WW_OK)
+        r->verdict = WW_VERDICT_ERROR;
+    else
+        r->verdict = WW_VERDICT_CLEAN;
+}
+
+void ww_result_free(ww_result *r)
+{
+    if (!r)
+        return;
+    wwi_chunk *c = r->arena;
+    while (c) {
+        wwi_chunk *n = c->next;
+        wwi_free(c);
+        c = n;
+    }
+    wwi_free(r->findings);
+    wwi_free(r->errors);
+    wwi_free(r->layers);
+    wwi_free(r);
+}
+
+const char *ww_result_path(const ww_result *r) { return r->path; }
+ww_verdict ww_result_verdict(const ww_result *r) { return r->verdict; }
+ww_severity ww_result_max_severity(const ww_result *r) { return r->max_sev; }
+ww_status ww_result_status(const ww_result *r) { return r->status; }
+const char *ww_result_error(const ww_result *r) { return r->error; }
+bool ww_result_skipped(const ww_result *r) { return r->skipped; }
+uint64_t ww_result_size(const ww_result *r) { return r->size; }
+uint64_t ww_result_bytes_read(const ww_result *r) { return r->bytes_read; }
+uint64_t ww_result_elapsed_ns(const ww_result *r) { return r->elapsed_ns; }
+uint64_t ww_result_dropped_findings(const ww_result *r) { return r->dropped; }
+size_t ww_result_finding_count(const ww_result *r) { return r->nfind; }
+size_t ww_result_error_count(const ww_result *r) { return r->nerr; }
+size_t ww_result_layer_count(const ww_result *r) { return r->nlayers; }
+
+const char *ww_result_format(const ww_result *r)
+{
+    return r->nlayers ? r->layers[0].format : "unknown";
+}
+
+bool ww_result_code_capable(const ww_result *r)
+{
+    for (size_t i = 0; i < r->nlayers; i++)
+        if (r->layers[i].code_capable)
+            return true;
+    return false;
+}
+
+const ww_finding *ww_result_finding(const ww_result *r, size_t i)
+{
+    return i < r->nfind ? &r->findings[i] : NULL;
+}
+
+const ww_finding *ww_result_error_at(const ww_result *r, size_t i)
+{
+    return i < r->nerr ? &r->errors[i] : NULL;
+}
+
+const ww_layer *ww_result_layer(const ww_result *r, size_t i)
+{
+    return i < r->nlayers ? &r->layers[i] : NULL;
+}

@@ -1,0 +1,18 @@
+/* hdf5: placeholder module (detection only). */
+#include "formats/format.h"
+
+static int probe(const uint8_t *head, size_t n, uint64_t size)
+{
+    (void)head;
+    (void)n;
+    (void)size;
+    return 0;
+}
+
+const wwi_format wwi_format_hdf5 = {
+    .name = "hdf5",
+    .description = "hdf5 (not implemented yet)",
+    .flags = 0,
+    .probe = probe,
+    .scan = NULL,
+};
