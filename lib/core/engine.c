@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <strings.h>
 #include <string.h>
+#include <jansson.h>
 #include "core/engine.h"
 #include "util/alloc.h"
 #include "util/strutil.h"
@@ -10,6 +11,9 @@ ww_status ww_engine_new(ww_engine **out)
 {
     if (!out)
         return WW_E_ARG;
+    /* jansson (used by format modules for JSON metadata) allocates through our
+     * capped, fault-injectable allocator too. */
+    json_set_alloc_funcs(wwi_malloc, wwi_free);
     ww_engine *e = wwi_calloc(1, sizeof *e);
     if (!e)
         return WW_E_NOMEM;
