@@ -106,6 +106,8 @@ ww_status wwi_src_view(wwi_src *s, uint64_t off, size_t len, const uint8_t **out
     }
     if (s->kind == SRC_CALLBACK)
         return callback_view(s, off, len, out);
+    /* For mapped input "read" means "asked for": the bytes a parser touched. */
+    s->bytes_read += len;
     *out = s->base + off;
     return WW_OK;
 }
@@ -133,7 +135,6 @@ ww_status wwi_src_memory(const void *data, size_t len, wwi_src **out)
     if (st == WW_OK) {
         (*out)->base = data;
         (*out)->size = len;
-        (*out)->bytes_read = len;
     }
     return st;
 }

@@ -1,0 +1,31 @@
+/* `weightwall formats` and `weightwall limits`. */
+#include <stdio.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "weightwall.h"
+
+int ww_cmd_formats(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("%-14s %-13s %s\n", "FORMAT", "CODE-CAPABLE", "PARSER");
+    const char *name;
+    bool code, built;
+    for (size_t i = 0; ww_format_info(i, &name, &code, &built); i++)
+        printf("%-14s %-13s %s\n", name, code ? "yes" : "no", built ? "built" : "not built");
+    return WW_EXIT_CLEAN;
+}
+
+int ww_cmd_limits(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    ww_limits l;
+    ww_limits_default(&l);
+    const char *name, *doc;
+    uint64_t v;
+    printf("Limits (change with `weightwall scan --limit NAME=VALUE`):\n");
+    for (size_t i = 0; ww_limits_describe(&l, i, &name, &doc, &v); i++)
+        printf("  %-20s %14llu  %s\n", name, (unsigned long long)v, doc);
+    return WW_EXIT_CLEAN;
+}

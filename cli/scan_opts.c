@@ -1,0 +1,110 @@
+/* Option table of `weightwall scan`. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli/cli.h"
+#include "cli/scan_opts.h"
+
+extern const char ww_scan_usage[];
+
+enum { OPT_MIN_SEV = 256, OPT_SHOW_SKIPPED, OPT_GLOBALS, OPT_LIMIT };
+
+static const struct option long_opts[] = {
+    {"format", required_argument, NULL, 'f'},
+    {"output", required_argument, NULL, 'o'},
+    {"threshold", required_argument, NULL, 't'},
+    {"min-severity", required_argument, NULL, OPT_MIN_SEV},
+    {"show-skipped", no_argument, NULL, OPT_SHOW_SKIPPED},
+    {"quiet", no_argument, NULL, 'q'},
+    {"jobs", required_argument, NULL, 'j'},
+    {"globals", required_argument, NULL, OPT_GLOBALS},
+    {"limit", required_argument, NULL, OPT_LIMIT},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static int bad(const char *msg, const char *arg)
+{
+    fprintf(stderr, "weightwall scan: %s%s%s\nTry 'weightwall scan --help'.\n", msg,
+            arg ? ": " : "", arg ? arg : "");
+    return WW_EXIT_ERROR;
+}
+
+int ww_scan_opts_parse(int argc, char **argv, ww_scan_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->threshold = WW_SEV_MEDIUM;
+    o->min_severity = WW_SEV_LOW;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    o->jobs = ncpu > 0 ? (int)ncpu : 1;
+    ww_limits_default(&o->limits);
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "f:o:t:qj:h", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            if (strcmp(optarg, "text") == 0)
+                o->format = WW_OUT_TEXT;
+            else if (strcmp(optarg, "json") == 0)
+                o->format = WW_OUT_JSON;
+            else if (strcmp(optarg, "sarif") == 0)
+                o->format = WW_OUT_SARIF;
+            else
+                return bad("unknown output format (text, json, sarif)", optarg);
+            break;
+        case 'o': o->output = optarg; break;
+        case 't':
+            if (!ww_severity_parse(optarg, &o->threshold) || o->threshold == WW_SEV_NONE)
+                return bad("threshold must be LOW, MEDIUM, HIGH or CRITICAL", optarg);
+            break;
+        case OPT_MIN_SEV:
+            if (!ww_severity_parse(optarg, &o->min_severity) || o->min_severity == WW_SEV_NONE)
+                return bad("--min-severity must be LOW, MEDIUM, HIGH or CRITICAL", optarg);
+            break;
+        case OPT_SHOW_SKIPPED: o->show_skipped = true; break;
+        case 'q': o->quiet = true; break;
+        case 'j': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 256)
+                return bad("--jobs takes a number from 1 to 256", optarg);
+            o->jobs = (int)v;
+            break;
+        }
+        case OPT_GLOBALS: {
+            const char **p = realloc(o->globals, (o->nglobals + 1) * sizeof *p);
+            if (!p)
+                return bad("out of memory", NULL);
+            o->globals = p;
+            o->globals[o->nglobals++] = optarg;
+            break;
+        }
+        case OPT_LIMIT: {
+            char name[64];
+            const char *eq = strchr(optarg, '=');
+            if (!eq || (size_t)(eq - optarg) >= sizeof name)
+                return bad("--limit takes NAME=VALUE (see `weightwall limits`)", optarg);
+            memcpy(name, optarg, (size_t)(eq - optarg));
+            name[eq - optarg] = '\0';
+            if (ww_limits_set(&o->limits, name, eq + 1) != WW_OK)
+                return bad("unknown limit or bad value (see `weightwall limits`)", optarg);
+            break;
+        }
+        case 'h': fputs(ww_scan_usage, stdout); return WW_EXIT_CLEAN;
+        default: return bad("invalid option", NULL);
+        }
+    }
+    o->paths = argv + optind;
+    o->npaths = argc - optind;
+    if (o->npaths == 0)
+        return bad("no PATH given", NULL);
+    return -1;
+}
+
+void ww_scan_opts_free(ww_scan_opts *o)
+{
+    free(o->globals);
+    o->globals = NULL;
+}
