@@ -5,10 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include "cli/cli.h"
 #include "cli/scan_opts.h"
 #include "common/wwx.h"
+#include "ww_config.h"
+#if WW_HAVE_CURL
+#include "common/remote.h"
+#endif
 
 const char ww_scan_usage[] =
     "Usage: weightwall scan [options] PATH...\n"
@@ -31,6 +36,19 @@ const char ww_scan_usage[] =
     "      --globals FILE     extra allow/deny rules for Python globals, one per line:\n"
     "                         <module> <name|*> <safe|low|medium|high|critical> [reason]\n"
     "      --limit NAME=VAL   change a scan limit (see `weightwall limits`); repeatable\n"
+    "\n"
+    "Remote (reads only the bytes that matter, by HTTP Range requests):\n"
+    "  PATH may also be an http(s):// URL, or hf://[datasets/]ORG/NAME[@REVISION]\n"
+    "      --huggingface REPO scan a Hugging Face repo (same as hf://REPO)\n"
+    "      --url URL          scan one remote file\n"
+    "      --hf-cache[=DIR]   scan the local Hugging Face cache (default: HF_HUB_CACHE,\n"
+    "                         else HF_HOME/hub, else ~/.cache/huggingface/hub), per repo\n"
+    "                         and revision, each blob once, blobs checked against sha256\n"
+    "      --offline          never use the network (also HF_HUB_OFFLINE=1)\n"
+    "      --timeout SECONDS  connect/read timeout (default 10)\n"
+    "      --retries N        retries on 5xx and connection resets (default 3)\n"
+    "  Environment: HF_ENDPOINT (default https://huggingface.co), HF_TOKEN, proxies via\n"
+    "  http_proxy/https_proxy/no_proxy.\n"
     "\n"
     "Performance:\n"
     "  -j, --jobs N           scan N files in parallel (default: number of CPUs)\n"
@@ -76,17 +94,41 @@ static char *slurp(FILE *f, size_t max, size_t *len)
 }
 
 /* ---- parallel scanning ---- */
+typedef struct item_info {
+    uint64_t fetched;
+    bool remote;
+    char *commit;
+    int blob_ok; /* cache: 1 sha256 matches, 0 mismatch, -1 unchecked */
+} item_info;
+
 typedef struct job {
     const ww_engine *eng;
     const wwx_inputs *in;
     ww_result **results;
+    item_info *info;
+#if WW_HAVE_CURL
+    const wwx_http_opts *http;
+#endif
     atomic_size_t next;
 } job;
 
-static void scan_one(const ww_engine *eng, const wwx_input *item, ww_result **out)
+static void scan_one(const job *j, const wwx_input *item, ww_result **out, item_info *info)
 {
+    const ww_engine *eng = j->eng;
     ww_status st;
-    if (strcmp(item->path, "-") == 0) {
+    info->blob_ok = -1;
+    if (item->kind == WWX_IN_URL) {
+#if WW_HAVE_CURL
+        wwx_remote_scan rs;
+        st = wwx_remote_scan_url(eng, j->http, item->path, item->display, out, &rs);
+        info->remote = true;
+        info->fetched = rs.fetched;
+        info->commit = rs.commit;
+#else
+        st = ww_result_new_failed(item->display, WW_E_UNSUPPORTED,
+                                  "this build has no remote support (libcurl)", out);
+#endif
+    } else if (item->kind == WWX_IN_STDIN) {
         size_t len = 0;
         char *data = slurp(stdin, (size_t)ww_engine_limits(eng)->max_inflated_bytes, &len);
         if (!data) {
@@ -98,8 +140,21 @@ static void scan_one(const ww_engine *eng, const wwx_input *item, ww_result **ou
     } else {
         st = ww_scan_file(eng, item->path, item->display, out);
     }
-    if (st != WW_OK)
+    if (st != WW_OK) {
         *out = NULL;
+        return;
+    }
+    if (item->from_cache && item->blob) {
+        info->blob_ok = wwx_hf_blob_verify(item->path, item->blob);
+        if (info->blob_ok == 0)
+            ww_result_annotate(*out, WW_SEV_HIGH, "cache",
+                               "blob content does not match its sha256 name: the cache was "
+                               "tampered with");
+    }
+    if (item->from_cache && item->blob && strstr(item->blob, ".incomplete"))
+        ww_result_annotate(*out, WW_SEV_MEDIUM, "cache",
+                           "incomplete download left in the cache (never loaded by clients, "
+                           "but its content is unverified)");
 }
 
 static void *worker(void *arg)
@@ -109,14 +164,14 @@ static void *worker(void *arg)
         size_t i = atomic_fetch_add(&j->next, 1);
         if (i >= j->in->n)
             break;
-        scan_one(j->eng, &j->in->items[i], &j->results[i]);
+        scan_one(j, &j->in->items[i], &j->results[i], &j->info[i]);
     }
     return NULL;
 }
 
-static void scan_all(const ww_engine *eng, const wwx_inputs *in, ww_result **results, int jobs)
+static void scan_all(job *j, int jobs)
 {
-    job j = {eng, in, results, 0};
+    const wwx_inputs *in = j->in;
     if (jobs < 1)
         jobs = 1;
     if ((size_t)jobs > in->n)
@@ -124,9 +179,9 @@ static void scan_all(const ww_engine *eng, const wwx_inputs *in, ww_result **res
     pthread_t tids[256];
     int started = 0;
     for (int t = 1; t < jobs && t < 256; t++)
-        if (pthread_create(&tids[started], NULL, worker, &j) == 0)
+        if (pthread_create(&tids[started], NULL, worker, j) == 0)
             started++;
-    worker(&j);
+    worker(j);
     for (int t = 0; t < started; t++)
         pthread_join(tids[t], NULL);
 }
@@ -140,6 +195,113 @@ static char *read_file(const char *path, size_t *len)
     fclose(f);
     return d;
 }
+
+/* The per-file JSON object plus the context only the front end knows. */
+static json_t *file_json(const wwx_input *it, const item_info *info, const ww_result *r,
+                         ww_severity min_sev)
+{
+    json_t *o = wwx_result_json(r, min_sev);
+    if (info->remote) {
+        json_object_set_new(o, "bytes_read", json_integer((json_int_t)info->fetched));
+        json_t *rem = json_object();
+        json_object_set_new(rem, "url", json_string(it->path));
+        json_object_set_new(rem, "repo", it->repo ? json_string(it->repo) : json_null());
+        json_object_set_new(rem, "repo_type",
+                            it->repo_type ? json_string(it->repo_type) : json_null());
+        json_object_set_new(rem, "revision",
+                            it->revision ? json_string(it->revision) : json_null());
+        const char *commit = it->commit ? it->commit : info->commit;
+        json_object_set_new(rem, "commit", commit ? json_string(commit) : json_null());
+        json_object_set_new(o, "remote", rem);
+    }
+    if (it->from_cache) {
+        json_t *c = json_object();
+        json_object_set_new(c, "repo", json_string(it->repo));
+        json_object_set_new(c, "repo_type", json_string(it->repo_type));
+        json_object_set_new(c, "revision", it->revision ? json_string(it->revision) : json_null());
+        json_t *refs = json_array();
+        if (it->refs) {
+            char *copy = strdup(it->refs), *save = NULL;
+            for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t;
+                 t = strtok_r(NULL, ",", &save))
+                json_array_append_new(refs, json_string(t));
+            free(copy);
+        }
+        json_object_set_new(c, "refs", refs);
+        json_object_set_new(c, "blob", it->blob ? json_string(it->blob) : json_null());
+        json_object_set_new(c, "blob_sha256_ok",
+                            info->blob_ok < 0 ? json_null() : json_boolean(info->blob_ok == 1));
+        json_object_set_new(o, "hf_cache", c);
+    }
+    return o;
+}
+
+#if WW_HAVE_CURL
+static char *hf_token(void)
+{
+    const char *t = getenv("HF_TOKEN");
+    if (t && *t)
+        return strdup(t);
+    char path[4096];
+    const char *tp = getenv("HF_TOKEN_PATH");
+    if (tp && *tp)
+        snprintf(path, sizeof path, "%s", tp);
+    else if (getenv("HF_HOME"))
+        snprintf(path, sizeof path, "%s/token", getenv("HF_HOME"));
+    else
+        snprintf(path, sizeof path, "%s/.cache/huggingface/token",
+                 getenv("HOME") ? getenv("HOME") : "");
+    size_t len = 0;
+    char *text = read_file(path, &len);
+    if (!text)
+        return NULL;
+    text[strcspn(text, "\r\n")] = '\0';
+    return text;
+}
+
+static void hf_endpoint(char *buf, size_t n)
+{
+    const char *e = getenv("HF_ENDPOINT");
+    snprintf(buf, n, "%s", e && *e ? e : "https://huggingface.co");
+    size_t len = strlen(buf);
+    while (len > 0 && buf[len - 1] == '/')
+        buf[--len] = '\0';
+}
+
+/* List a hub repo and queue each file as a URL input with its context. */
+static int add_hub(wwx_inputs *in, const wwx_http_opts *http, const char *endpoint,
+                   const char *spec, char *err, size_t errlen)
+{
+    wwx_hub_repo repo;
+    if (wwx_hub_parse(spec, &repo, err, errlen) != 0)
+        return -1;
+    if (wwx_hub_list(http, endpoint, &repo, err, errlen) != 0) {
+        char tmp[900];
+        snprintf(tmp, sizeof tmp, "%s: %s", repo.id, err);
+        snprintf(err, errlen, "%s", tmp);
+        wwx_hub_repo_free(&repo);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < repo.nfiles && rc == 0; i++) {
+        char *url = wwx_hub_file_url(endpoint, &repo, repo.files[i].path);
+        wwx_input *it = url ? wwx_inputs_push(in, url, WWX_IN_URL) : NULL;
+        free(url);
+        if (!it) {
+            rc = -1;
+            break;
+        }
+        it->repo = strdup(repo.id);
+        it->repo_type = strdup(repo.type);
+        it->revision = strdup(repo.revision);
+        it->commit = repo.commit ? strdup(repo.commit) : NULL;
+    }
+    if (repo.nfiles == 0)
+        fprintf(stderr, "weightwall scan: %s: the repository has no files\n", repo.id);
+    wwx_hub_repo_free(&repo);
+    return rc;
+}
+#endif
 
 int ww_cmd_scan(int argc, char **argv)
 {
@@ -175,21 +337,83 @@ int ww_cmd_scan(int argc, char **argv)
 
     wwx_inputs in = {0};
     int exit_code = WW_EXIT_CLEAN;
+#if WW_HAVE_CURL
+    wwx_http_global_init();
+    wwx_http_opts http = {.timeout_s = o.timeout_s, .retries = o.retries, .backoff_ms = 250,
+                          .offline = o.offline, .progress = isatty(STDERR_FILENO)};
+    const char *off = getenv("HF_HUB_OFFLINE");
+    if (off && (strcmp(off, "1") == 0 || strcasecmp(off, "true") == 0))
+        http.offline = true;
+    char *token = hf_token();
+    http.token = token;
+    char endpoint[1024];
+    hf_endpoint(endpoint, sizeof endpoint);
+#endif
     for (int i = 0; i < o.npaths; i++) {
-        char err[512];
-        if (wwx_inputs_add(&in, o.paths[i], err, sizeof err) != 0) {
+        const char *p = o.paths[i];
+        char err[1024];
+        if (strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0) {
+            if (!wwx_inputs_push(&in, p, WWX_IN_URL))
+                exit_code = WW_EXIT_ERROR;
+        } else if (strncmp(p, "hf://", 5) == 0) {
+#if WW_HAVE_CURL
+            if (add_hub(&in, &http, endpoint, p, err, sizeof err) != 0) {
+                fprintf(stderr, "weightwall scan: %s\n", err);
+                exit_code = WW_EXIT_ERROR;
+            }
+#else
+            fprintf(stderr, "weightwall scan: %s: this build has no remote support\n", p);
+            exit_code = WW_EXIT_ERROR;
+#endif
+        } else if (o.hf_cache && !o.hf_cache_dir) {
+            /* `--hf-cache DIR`: positional paths are cache directories. */
+            if (wwx_hf_cache_add(&in, p, err, sizeof err) != 0) {
+                fprintf(stderr, "weightwall scan: %s\n", err);
+                exit_code = WW_EXIT_ERROR;
+            }
+        } else if (wwx_inputs_add(&in, p, err, sizeof err) != 0) {
+            fprintf(stderr, "weightwall scan: %s\n", err);
+            exit_code = WW_EXIT_ERROR;
+        }
+    }
+    for (size_t i = 0; i < o.nurls; i++)
+        if (!wwx_inputs_push(&in, o.urls[i], WWX_IN_URL))
+            exit_code = WW_EXIT_ERROR;
+    for (size_t i = 0; i < o.nhub; i++) {
+        char err[1024];
+#if WW_HAVE_CURL
+        if (add_hub(&in, &http, endpoint, o.hub_repos[i], err, sizeof err) != 0) {
+            fprintf(stderr, "weightwall scan: %s\n", err);
+            exit_code = WW_EXIT_ERROR;
+        }
+#else
+        (void)err;
+        fprintf(stderr, "weightwall scan: this build has no remote support\n");
+        exit_code = WW_EXIT_ERROR;
+#endif
+    }
+    if (o.hf_cache && (o.hf_cache_dir || o.npaths == 0)) {
+        char dir[4096], err[1024];
+        const char *d = o.hf_cache_dir ? o.hf_cache_dir : wwx_hf_cache_default(dir, sizeof dir);
+        if (wwx_hf_cache_add(&in, d, err, sizeof err) != 0) {
             fprintf(stderr, "weightwall scan: %s\n", err);
             exit_code = WW_EXIT_ERROR;
         }
     }
     ww_result **results = calloc(in.n ? in.n : 1, sizeof *results);
-    if (!results) {
+    item_info *info = calloc(in.n ? in.n : 1, sizeof *info);
+    if (!results || !info) {
         fprintf(stderr, "weightwall: out of memory\n");
         wwx_inputs_free(&in);
         ww_engine_free(eng);
         return WW_EXIT_ERROR;
     }
-    scan_all(eng, &in, results, o.jobs);
+    job j = {.eng = eng, .in = &in, .results = results, .info = info};
+#if WW_HAVE_CURL
+    j.http = &http;
+#endif
+    atomic_init(&j.next, 0);
+    scan_all(&j, o.jobs);
 
     FILE *out = stdout;
     if (o.output && !(out = fopen(o.output, "w"))) {
@@ -215,7 +439,8 @@ int ww_cmd_scan(int argc, char **argv)
         json_t *files = json_array();
         for (size_t i = 0; i < in.n; i++)
             if (results[i])
-                json_array_append_new(files, wwx_result_json(results[i], o.min_severity));
+                json_array_append_new(files, file_json(&in.items[i], &info[i], results[i],
+                                                       o.min_severity));
         json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:o}", "schema", "weightwall.scan/1",
                                 "version", WW_VERSION, "threshold",
                                 ww_severity_name(o.threshold), "files", files, "summary",
@@ -242,9 +467,15 @@ int ww_cmd_scan(int argc, char **argv)
     }
     if (out != stdout)
         fclose(out);
-    for (size_t i = 0; i < in.n; i++)
+    for (size_t i = 0; i < in.n; i++) {
         ww_result_free(results[i]);
+        free(info[i].commit);
+    }
     free(results);
+    free(info);
+#if WW_HAVE_CURL
+    free(token);
+#endif
     wwx_inputs_free(&in);
     ww_engine_free(eng);
     ww_scan_opts_free(&o);

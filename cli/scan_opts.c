@@ -9,7 +9,8 @@
 
 extern const char ww_scan_usage[];
 
-enum { OPT_MIN_SEV = 256, OPT_SHOW_SKIPPED, OPT_GLOBALS, OPT_LIMIT };
+enum { OPT_MIN_SEV = 256, OPT_SHOW_SKIPPED, OPT_GLOBALS, OPT_LIMIT, OPT_OFFLINE, OPT_TIMEOUT,
+       OPT_RETRIES, OPT_HF, OPT_URL, OPT_HF_CACHE };
 
 static const struct option long_opts[] = {
     {"format", required_argument, NULL, 'f'},
@@ -21,9 +22,25 @@ static const struct option long_opts[] = {
     {"jobs", required_argument, NULL, 'j'},
     {"globals", required_argument, NULL, OPT_GLOBALS},
     {"limit", required_argument, NULL, OPT_LIMIT},
+    {"offline", no_argument, NULL, OPT_OFFLINE},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {"huggingface", required_argument, NULL, OPT_HF},
+    {"url", required_argument, NULL, OPT_URL},
+    {"hf-cache", optional_argument, NULL, OPT_HF_CACHE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+static bool append(const char ***arr, size_t *n, const char *v)
+{
+    const char **p = realloc(*arr, (*n + 1) * sizeof *p);
+    if (!p)
+        return false;
+    *arr = p;
+    p[(*n)++] = v;
+    return true;
+}
 
 static int bad(const char *msg, const char *arg)
 {
@@ -40,6 +57,8 @@ int ww_scan_opts_parse(int argc, char **argv, ww_scan_opts *o)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     o->jobs = ncpu > 0 ? (int)ncpu : 1;
     ww_limits_default(&o->limits);
+    o->timeout_s = 10;
+    o->retries = 3;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "f:o:t:qj:h", long_opts, NULL)) != -1) {
@@ -92,13 +111,42 @@ int ww_scan_opts_parse(int argc, char **argv, ww_scan_opts *o)
                 return bad("unknown limit or bad value (see `weightwall limits`)", optarg);
             break;
         }
+        case OPT_OFFLINE: o->offline = true; break;
+        case OPT_TIMEOUT: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 3600)
+                return bad("--timeout takes seconds from 1 to 3600", optarg);
+            o->timeout_s = v;
+            break;
+        }
+        case OPT_RETRIES: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 0 || v > 20)
+                return bad("--retries takes a number from 0 to 20", optarg);
+            o->retries = (int)v;
+            break;
+        }
+        case OPT_HF:
+            if (!append(&o->hub_repos, &o->nhub, optarg))
+                return bad("out of memory", NULL);
+            break;
+        case OPT_URL:
+            if (!append(&o->urls, &o->nurls, optarg))
+                return bad("out of memory", NULL);
+            break;
+        case OPT_HF_CACHE:
+            o->hf_cache = true;
+            o->hf_cache_dir = optarg;
+            break;
         case 'h': fputs(ww_scan_usage, stdout); return WW_EXIT_CLEAN;
         default: return bad("invalid option", NULL);
         }
     }
     o->paths = argv + optind;
     o->npaths = argc - optind;
-    if (o->npaths == 0)
+    if (o->npaths == 0 && o->nhub == 0 && o->nurls == 0 && !o->hf_cache)
         return bad("no PATH given", NULL);
     return -1;
 }
@@ -106,5 +154,8 @@ int ww_scan_opts_parse(int argc, char **argv, ww_scan_opts *o)
 void ww_scan_opts_free(ww_scan_opts *o)
 {
     free(o->globals);
+    free(o->hub_repos);
+    free(o->urls);
     o->globals = NULL;
+    o->hub_repos = o->urls = NULL;
 }

@@ -15,6 +15,16 @@ typedef struct ww_scan_opts {
     size_t nglobals;
     char **paths;
     int npaths;
+    /* remote */
+    bool offline;
+    long timeout_s;
+    int retries;
+    const char **hub_repos; /* --huggingface */
+    size_t nhub;
+    const char **urls; /* --url */
+    size_t nurls;
+    bool hf_cache;
+    const char *hf_cache_dir;
 } ww_scan_opts;
 
 /* Returns -1 to go on, or an exit code (help printed: 0; usage error: 2). */

@@ -10,27 +10,59 @@
 #include <sys/stat.h>
 #include "common/wwx.h"
 
+static int push(wwx_inputs *in, const char *path);
+
 typedef struct seen_id {
     dev_t dev;
     ino_t ino;
 } seen_id;
 
-static bool mark_seen(wwx_inputs *in, const struct stat *st)
+bool wwx_mark_seen(wwx_inputs *in, const struct stat *st);
+/* Open-addressing hash set of (dev, inode): a million-file tree stays linear. */
+static size_t slot_of(const seen_id *id, size_t cap)
 {
-    seen_id *s = in->seen;
-    for (size_t i = 0; i < in->nseen; i++)
-        if (s[i].dev == st->st_dev && s[i].ino == st->st_ino)
-            return false;
-    if (in->nseen == in->capseen) {
-        size_t nc = in->capseen ? in->capseen * 2 : 64;
-        void *p = realloc(in->seen, nc * sizeof(seen_id));
-        if (!p)
-            return false;
-        in->seen = p;
+    uint64_t h = (uint64_t)id->ino * 0x9E3779B97F4A7C15ull ^ (uint64_t)id->dev;
+    return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+bool wwx_mark_seen(wwx_inputs *in, const struct stat *st)
+{
+    seen_id id = {st->st_dev, st->st_ino};
+    if ((in->nseen + 1) * 2 > in->capseen) {
+        size_t nc = in->capseen ? in->capseen * 2 : 1024;
+        seen_id *tab = calloc(nc, sizeof(seen_id));
+        if (!tab)
+            return true; /* scanning a file twice beats skipping it */
+        seen_id *old = in->seen;
+        for (size_t i = 0; i < in->capseen; i++)
+            if (old[i].ino != 0 || old[i].dev != 0) {
+                size_t k = slot_of(&old[i], nc);
+                while (tab[k].ino != 0 || tab[k].dev != 0)
+                    k = (k + 1) & (nc - 1);
+                tab[k] = old[i];
+            }
+        free(old);
+        in->seen = tab;
         in->capseen = nc;
     }
-    ((seen_id *)in->seen)[in->nseen++] = (seen_id){st->st_dev, st->st_ino};
+    seen_id *tab = in->seen;
+    size_t k = slot_of(&id, in->capseen);
+    while (tab[k].ino != 0 || tab[k].dev != 0) {
+        if (tab[k].ino == id.ino && tab[k].dev == id.dev)
+            return false;
+        k = (k + 1) & (in->capseen - 1);
+    }
+    tab[k] = id;
+    in->nseen++;
     return true;
+}
+
+wwx_input *wwx_inputs_push(wwx_inputs *in, const char *path, wwx_input_kind kind)
+{
+    if (push(in, path) != 0)
+        return NULL;
+    in->items[in->n - 1].kind = kind;
+    return &in->items[in->n - 1];
 }
 
 static int push(wwx_inputs *in, const char *path)
@@ -46,6 +78,7 @@ static int push(wwx_inputs *in, const char *path)
     char *d = strdup(path);
     if (!d)
         return -1;
+    memset(&in->items[in->n], 0, sizeof(wwx_input));
     in->items[in->n].path = d;
     in->items[in->n].display = d;
     in->n++;
@@ -131,7 +164,7 @@ static int walk_dir(wwx_inputs *in, const char *root, char *err, size_t errlen)
                 todo[ntodo++] = names[i];
                 continue;
             }
-            if (S_ISREG(st.st_mode) && mark_seen(in, &st))
+            if (S_ISREG(st.st_mode) && wwx_mark_seen(in, &st))
                 push(in, names[i]);
             free(names[i]);
         }
@@ -147,22 +180,32 @@ int wwx_inputs_add(wwx_inputs *in, const char *path, char *err, size_t errlen)
 {
     struct stat st;
     if (strcmp(path, "-") == 0)
-        return push(in, path);
+        return wwx_inputs_push(in, path, WWX_IN_STDIN) ? 0 : -1;
     if (stat(path, &st) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
     if (S_ISDIR(st.st_mode))
         return walk_dir(in, path, err, errlen);
-    if (!mark_seen(in, &st))
+    if (!wwx_mark_seen(in, &st))
         return 0;
     return push(in, path);
 }
 
 void wwx_inputs_free(wwx_inputs *in)
 {
-    for (size_t i = 0; i < in->n; i++)
-        free(in->items[i].path);
+    for (size_t i = 0; i < in->n; i++) {
+        wwx_input *it = &in->items[i];
+        if (it->display != it->path)
+            free(it->display);
+        free(it->path);
+        free(it->repo);
+        free(it->repo_type);
+        free(it->revision);
+        free(it->commit);
+        free(it->refs);
+        free(it->blob);
+    }
     free(in->items);
     free(in->seen);
     memset(in, 0, sizeof *in);

@@ -139,6 +139,14 @@ WW_API WW_NODISCARD ww_status ww_scan_memory(const ww_engine *e, const void *dat
 WW_API WW_NODISCARD ww_status ww_scan_source(const ww_engine *e, ww_source *src,
                                              const char *display, ww_result **out);
 WW_API void ww_result_free(ww_result *r);
+/* For front ends: a result for an input that could not even be opened or
+ * fetched (verdict ERROR, never clean). */
+WW_API WW_NODISCARD ww_status ww_result_new_failed(const char *display, ww_status st,
+                                                   const char *message, ww_result **out);
+/* For front ends: add a finding they discovered outside the library (e.g. a
+ * cache blob whose sha256 does not match its name) and recompute the verdict. */
+WW_API ww_status ww_result_annotate(ww_result *r, ww_severity sev, const char *kind,
+                                    const char *message);
 
 /* One finding. All strings are borrowed from the result; NULL when absent. */
 typedef struct ww_finding {

@@ -44,7 +44,9 @@ static inline int32_t wwi_pb_zigzag32(uint32_t v)
 }
 
 /* Read the next field of the message under c. Returns false at the clean end
- * of the message, or on error (then c->err != WW_OK). A start-group field is
+ * of the message, or on error (then c->err != WW_OK). When a LEN payload runs
+ * past the end (TRUNCATED), f still describes the field so that probes, which
+ * see only the head of a file, can look at the part that is there. A start-group field is
  * skipped to its matching end tag, nesting at most max_group_depth deep; an
  * end-group tag outside a group is FORMAT. */
 bool wwi_pb_next(wwi_cur *c, wwi_pb_field *f, uint32_t max_group_depth);

@@ -111,3 +111,62 @@ const ww_layer *ww_result_layer(const ww_result *r, size_t i)
 {
     return i < r->nlayers ? &r->layers[i] : NULL;
 }
+
+ww_status ww_result_new_failed(const char *display, ww_status st, const char *message,
+                               ww_result **out)
+{
+    if (!display || !message || !out || st == WW_OK)
+        return WW_E_ARG;
+    ww_result *r = wwi_result_new();
+    if (!r)
+        return WW_E_NOMEM;
+    r->path = wwi_result_str(r, display, strlen(display));
+    r->error = wwi_result_str(r, message, strlen(message));
+    r->status = st;
+    ww_finding *f = NULL;
+    if (r->path && r->error && wwi_realloc((void **)&r->errors, sizeof(ww_finding)) == WW_OK) {
+        f = r->errors;
+        memset(f, 0, sizeof *f);
+        f->kind = ww_status_name(st);
+        f->member = "";
+        f->message = r->error;
+        f->offset = UINT64_MAX;
+        r->nerr = r->caperr = 1;
+    }
+    if (!f) {
+        ww_result_free(r);
+        return WW_E_NOMEM;
+    }
+    wwi_result_finish(r);
+    *out = r;
+    return WW_OK;
+}
+
+ww_status ww_result_annotate(ww_result *r, ww_severity sev, const char *kind, const char *message)
+{
+    if (!r || !kind || !message)
+        return WW_E_ARG;
+    if (r->nfind == r->capfind) {
+        size_t nc = r->capfind ? r->capfind * 2 : 4;
+        void *p = r->findings;
+        ww_status st = wwi_realloc(&p, nc * sizeof(ww_finding));
+        if (st != WW_OK)
+            return st;
+        r->findings = p;
+        r->capfind = nc;
+    }
+    ww_finding *f = &r->findings[r->nfind];
+    memset(f, 0, sizeof *f);
+    f->severity = sev;
+    f->kind = wwi_result_str(r, kind, strlen(kind));
+    f->message = wwi_result_str(r, message, strlen(message));
+    f->member = "";
+    f->offset = UINT64_MAX;
+    if (!f->kind || !f->message)
+        return WW_E_NOMEM;
+    r->nfind++;
+    if (sev > r->max_sev)
+        r->max_sev = sev;
+    wwi_result_finish(r);
+    return WW_OK;
+}

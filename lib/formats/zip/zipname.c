@@ -53,8 +53,7 @@ bool wwi_link_escapes(const char *member, const char *target, bool relative_to_m
 {
     if (!target || !target[0])
         return false;
-    if (wwi_name_escape_reason((const uint8_t *)target, strlen(target)) != NULL &&
-        (is_sep((uint8_t)target[0]) || (target[1] == ':' && isalpha((unsigned char)target[0]))))
+    if (is_sep((uint8_t)target[0]) || (isalpha((unsigned char)target[0]) && target[1] == ':'))
         return true;
     long depth = 0;
     if (relative_to_member && member) {

@@ -93,6 +93,10 @@ ww_status wwi_inflate(wwi_scan *s, const uint8_t *in, size_t in_len, wwi_inflate
         z.avail_out = CHUNK;
         zr = inflate(&z, Z_NO_FLUSH);
         size_t n = CHUNK - z.avail_out;
+        if ((zr == Z_DATA_ERROR || zr == Z_NEED_DICT || zr == Z_STREAM_ERROR) && head_only) {
+            rc = WW_E_FORMAT; /* a sniff stays quiet: the caller decides what it means */
+            goto done;
+        }
         if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT || zr == Z_STREAM_ERROR) {
             rc = wwi_scan_error(s, WW_E_FORMAT, (uint64_t)(fed - z.avail_in),
                                 "corrupt compressed data in '%s': %s", what,

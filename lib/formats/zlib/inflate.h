@@ -20,7 +20,8 @@ typedef struct wwi_inflate_out {
 
 /* Inflate `in`. `what` names the member in error messages. With head_only > 0,
  * stop quietly after that many output bytes (a sniff for content detection:
- * nothing is charged to the ratio limit). Otherwise enforce max_member_bytes,
+ * nothing is charged to the ratio limit, and corrupt data is returned as
+ * WW_E_FORMAT without being recorded). Otherwise enforce max_member_bytes,
  * max_ratio (above a 1 MiB floor) and max_alloc, and charge max_inflated_bytes.
  * Limit hits and corrupt data are recorded with wwi_scan_limit/wwi_scan_error
  * and returned; out->data is NULL on error. */
