@@ -35,21 +35,6 @@ static const char *jstr(json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
-static bool is_keras_ns(const char *module)
-{
-    static const char *const ns[] = {
-#define WW_KERAS_NS(prefix) prefix,
-#include "formats/keras/keras_rules.def"
-#undef WW_KERAS_NS
-    };
-    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++) {
-        size_t n = strlen(ns[i]);
-        if (strncmp(module, ns[i], n) == 0 && (module[n] == '\0' || module[n] == '.'))
-            return true;
-    }
-    return false;
-}
-
 /* A Lambda's function given as text (not bytecode): Keras cannot load it as a
  * lambda, but report the dangerous identifiers it mentions. */
 static void scan_source_text(const char *text, size_t len, wwi_keras_hits *h)
@@ -205,7 +190,7 @@ static void object_refs(wwi_keras_ctx *k, json_t *o, const char *layer)
      * loading needs user code registered under that name. */
     const char *custom = reg && strchr(reg, '>') ? reg
                          : target && strchr(target, '>') ? target : NULL;
-    if (custom && (!module || is_keras_ns(module)))
+    if (custom && (!module || wwi_keras_is_ns(module)))
         wwi_finding(k->s, WW_SEV_LOW, "custom", NULL, custom, UINT64_MAX,
                     "%s: layer '%s' uses custom registered object '%s' (needs user code)",
                     k->where, layer, custom);

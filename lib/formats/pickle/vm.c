@@ -330,26 +330,24 @@ static ww_status call(vm *m, const pk_val *fn, const pk_val *args, bool newobj, 
  * numpy_array_alignment_bytes] + prod(shape) * itemsize raw bytes. */
 static ww_status joblib_skip(vm *m, const pk_val *state, uint64_t off)
 {
-    jl_state *j = &m->jl;
-    if (state->kind != PK_DICT || state->v.u != j->dict || !j->shape || !j->dtype)
+    jl_state j = m->jl;
+    memset(&m->jl, 0, sizeof m->jl);
+    if (state->kind != PK_DICT || state->v.u != j.dict || !j.shape || !j.dtype)
         return wwi_scan_error(m->s, WW_E_FORMAT, off,
                               "joblib NumpyArrayWrapper state not understood: cannot find "
                               "where its array data ends");
-    const uint8_t *p = j->dt;
-    size_t n = j->dtn;
+    const uint8_t *p = j.dt;
+    size_t n = j.dtn;
     if (n > 0 && (p[0] == '<' || p[0] == '>' || p[0] == '|' || p[0] == '='))
         p++, n--;
-    uint64_t digits = 0;
-    bool have = n > 1 && wwi_parse_u64((const char *)p + 1, n - 1, 1u << 20, &digits);
     char kind = n > 0 ? (char)p[0] : 0;
-    uint64_t consumed = 0;
-    memset(j, 0, sizeof *j);
     if (kind == 'O') {
         /* Object array: a nested pickle, read with the full unpickler. */
         if (m->c->jl_depth >= PK_JOBLIB_DEPTH)
             return wwi_scan_limit(m->s, "max_depth", "joblib object arrays nested too deep");
-        m->c->jl_depth++;
+        uint64_t consumed = 0;
         size_t pos = m->cur.pos;
+        m->c->jl_depth++;
         ww_status st = pk_run(m->c, m->cur.base + pos, m->cur.len - pos, 1, &consumed);
         m->c->jl_depth--;
         if (st != WW_OK)
@@ -358,26 +356,581 @@ static ww_status joblib_skip(vm *m, const pk_val *state, uint64_t off)
         m->frame_end = 0;
         return WW_OK;
     }
-    uint64_t itemsize;
+    uint64_t digits = 0, itemsize = 0;
+    bool have = n > 1 && wwi_parse_u64((const char *)p + 1, n - 1, 1u << 20, &digits);
     switch (kind) {
-    case 'b': case 'i': case 'u': case 'f': case 'c': case 'm': case 'M': case '?':
-    case 'S': case 'a': case 'e': case 'd': case 'g':
+    case 'b': case 'i': case 'u': case 'f': case 'c': case 'm': case 'M': case '?': case 'S':
         itemsize = digits;
         break;
     case 'U':
         itemsize = digits * 4;
         break;
     default:
-        itemsize = 0; /* void / structured: may hide objects; not modelled */
+        itemsize = 0; /* void / structured dtypes may hold objects: not modelled */
     }
     if (!have || itemsize == 0)
         return wwi_scan_error(m->s, WW_E_UNSUPPORTED, off,
-                              "joblib array dtype '%.*s' not supported", (int)j->dtn, "");
+                              "joblib array dtype '%.*s' not supported", (int)j.dtn,
+                              (const char *)j.dt);
     uint64_t bytes;
-    if (__builtin_mul_overflow(j->count, itemsize, &bytes))
-        bytes = UINT64_MAX;
-    if (m->jl.align) {
-        /* unreachable: jl cleared above; alignment handled below */
+    if (__builtin_mul_overflow(j.count, itemsize, &bytes))
+        return wwi_scan_error(m->s, WW_E_FORMAT, off, "joblib array size overflows");
+    if (j.align) {
+        uint8_t pad = wwi_cur_u8(&m->cur);
+        wwi_cur_skip(&m->cur, pad);
     }
-    return WW_OK + 0 * bytes;
+    if (m->cur.err != WW_OK || bytes > wwi_cur_left(&m->cur))
+        return wwi_scan_error(m->s, WW_E_TRUNCATED, off,
+                              "joblib array data (%llu bytes) runs past the end",
+                              (unsigned long long)bytes);
+    wwi_cur_skip(&m->cur, (size_t)bytes);
+    m->frame_end = 0;
+    return WW_OK;
+}
+
+/* SETITEM(S) into the dict at `target`: remember what a joblib wrapper state needs. */
+static void jl_track(vm *m, const pk_val *target, const pk_val *kv, size_t nkv)
+{
+    if (!m->c->jl_seen || target->kind != PK_DICT)
+        return;
+    jl_state *j = &m->jl;
+    if (j->dict != target->v.u) {
+        memset(j, 0, sizeof *j);
+        j->dict = target->v.u;
+    }
+    for (size_t i = 0; i + 1 < nkv; i += 2) {
+        const pk_val *k = &kv[i], *v = &kv[i + 1];
+        if (val_is(k, "shape")) {
+            j->shape = v->kind == PK_TUPLE && (v->flags & PF_INTS);
+            j->count = v->v.u;
+        } else if (val_is(k, "dtype")) {
+            j->dtype = v->kind == PK_CALL && (v->flags & PF_DTYPE);
+            j->dt = v->v.p;
+            j->dtn = v->n;
+        } else if (val_is(k, "numpy_array_alignment_bytes")) {
+            j->align = v->kind != PK_NONE;
+        }
+    }
+}
+
+static const char *const type_names[] = {"absent", "object", "None", "int", "str", "bytes",
+                                         "import", "call result", "instance", "tuple", "dict",
+                                         "list"};
+
+/* Pop down to the top mark: items are m->st[*base, sp). */
+#define POP_MARK_TO(base_)                                                          \
+    do {                                                                            \
+        if (m->nmarks == 0)                                                         \
+            FAIL(WW_E_FORMAT, "pickle opcode 0x%02x without a MARK", op);           \
+        (base_) = m->marks[--m->nmarks];                                            \
+        m->fence = m->nmarks ? m->marks[m->nmarks - 1] : 0;                         \
+    } while (0)
+#define NEED(k)                                                                     \
+    do {                                                                            \
+        if (m->sp - m->fence < (size_t)(k))                                         \
+            FAIL(WW_E_FORMAT, "pickle stack underflow at opcode 0x%02x", op);       \
+    } while (0)
+
+/* One pickle stream from the cursor's position to its STOP. */
+static ww_status run_one(vm *m, bool *stopped)
+{
+    ww_status rc = WW_OK;
+    wwi_cur *c = &m->cur;
+    uint64_t op_off = c->pos;
+    const uint8_t *p = NULL;
+    size_t n = 0, base = 0;
+    uint64_t u = 0;
+    uint32_t gid = 0;
+    bool neg = false;
+    pk_val v;
+    m->sp = 0;
+    m->nmarks = 0;
+    m->fence = 0;
+    m->proto = 0;
+    m->frame_end = 0;
+    *stopped = false;
+
+    while (!wwi_cur_eof(c)) {
+        op_off = c->pos;
+        if (++m->ops > m->lim->max_pickle_ops)
+            return wwi_scan_limit(m->s, "max_pickle_ops", "more than %llu pickle opcodes",
+                                  (unsigned long long)m->lim->max_pickle_ops);
+        if ((m->ops & 0xfff) == 0)
+            TRY(wwi_scan_check_time(m->s));
+        uint8_t op = wwi_cur_u8(c);
+        switch (op) {
+        case '(': /* MARK */
+            if (m->nmarks == m->capmarks) {
+                if (m->capmarks >= m->lim->max_stack)
+                    return wwi_scan_limit(m->s, "max_stack", "more than %u nested MARKs",
+                                          (unsigned)m->lim->max_stack);
+                size_t nc = m->capmarks ? m->capmarks * 2 : 64;
+                if (nc > m->lim->max_stack)
+                    nc = m->lim->max_stack;
+                void *np = m->marks;
+                TRY(wwi_realloc(&np, nc * sizeof(size_t)));
+                m->marks = np;
+                m->capmarks = nc;
+            }
+            m->marks[m->nmarks++] = m->sp;
+            m->fence = m->sp;
+            break;
+        case '.': /* STOP */
+            NEED(1);
+            *stopped = true;
+            return WW_OK;
+        case '0': /* POP: with nothing above the mark, pops the mark */
+            if (m->sp > m->fence)
+                m->sp--;
+            else if (m->nmarks) {
+                m->nmarks--;
+                m->fence = m->nmarks ? m->marks[m->nmarks - 1] : 0;
+            } else
+                FAIL(WW_E_FORMAT, "pickle stack underflow at POP");
+            break;
+        case '1': /* POP_MARK */
+            POP_MARK_TO(base);
+            m->sp = base;
+            break;
+        case '2': /* DUP */
+            NEED(1);
+            TRY(push(m, m->st[m->sp - 1]));
+            break;
+        case 'F': /* FLOAT */
+            if (!line(m, &n))
+                FAIL(c->err, "pickle FLOAT line unterminated");
+            TRY(push(m, mk(PK_OTHER)));
+            break;
+        case 'I': /* INT */
+        case 'L': /* LONG */
+            p = line(m, &n);
+            if (!p)
+                FAIL(c->err, "pickle INT/LONG line unterminated");
+            if (parse_dec(p, n, &u, &neg))
+                TRY(push(m, mk_int(u, neg)));
+            else
+                TRY(push(m, mk(PK_OTHER)));
+            break;
+        case 'J': { /* BININT */
+            uint32_t x = wwi_cur_u32le(c);
+            if (c->err)
+                FAIL(c->err, "pickle truncated in BININT");
+            TRY(push(m, mk_int(x, (x & 0x80000000u) != 0)));
+            break;
+        }
+        case 'K': /* BININT1 */
+            u = wwi_cur_u8(c);
+            if (c->err)
+                FAIL(c->err, "pickle truncated in BININT1");
+            TRY(push(m, mk_int(u, false)));
+            break;
+        case 'M': /* BININT2 */
+            u = wwi_cur_u16le(c);
+            if (c->err)
+                FAIL(c->err, "pickle truncated in BININT2");
+            TRY(push(m, mk_int(u, false)));
+            break;
+        case 0x8a: /* LONG1 */
+        case 0x8b: { /* LONG4 */
+            uint64_t len = op == 0x8a ? wwi_cur_u8(c) : wwi_cur_u32le(c);
+            if (op == 0x8b && (len & 0x80000000u))
+                FAIL(WW_E_FORMAT, "LONG4 with a negative length");
+            TRY(payload(m, len, op_off, &p));
+            u = 0;
+            bool big = len > 8 || (len > 0 && (p[len - 1] & 0x80));
+            for (size_t i = 0; i < len && i < 8; i++)
+                u |= (uint64_t)p[i] << (8 * i);
+            TRY(push(m, mk_int(u, big)));
+            break;
+        }
+        case 'N':
+            TRY(push(m, mk(PK_NONE)));
+            break;
+        case 0x88: /* NEWTRUE */
+        case 0x89: /* NEWFALSE */
+        case 0x8f: /* EMPTY_SET */
+            TRY(push(m, mk(PK_OTHER)));
+            break;
+        case 'G': /* BINFLOAT */
+            if (!wwi_cur_skip(c, 8))
+                FAIL(c->err, "pickle truncated in BINFLOAT");
+            TRY(push(m, mk(PK_OTHER)));
+            break;
+        case 'P': /* PERSID */
+            if (!line(m, &n))
+                FAIL(c->err, "pickle PERSID line unterminated");
+            TRY(push(m, mk(PK_OTHER)));
+            break;
+        case 'Q': /* BINPERSID */
+            NEED(1);
+            v = m->st[--m->sp];
+            if (v.kind == PK_TUPLE && (v.flags & PF_STORAGE)) {
+                uint8_t el = 0;
+                if (v.gid != PK_GID_NONE)
+                    el = 1; /* marker: element size filled in by torch_legacy */
+                pk_view kv = {v.v.p, v.n, el};
+                TRY(pk_ctx_add_view(&m->c->skeys, &m->c->nskeys, &m->c->capskeys, kv));
+                if (v.gid != PK_GID_NONE)
+                    m->c->skeys[m->c->nskeys - 1].elsize = 0;
+                m->c->skeys[m->c->nskeys - 1].elsize =
+                    v.gid != PK_GID_NONE ? (uint8_t)(v.gid & 0xff) : 0;
+                m->c->skeys[m->c->nskeys - 1].n = v.n;
+            }
+            TRY(push(m, mk(PK_OTHER)));
+            break;
+        case 'S': /* STRING: quoted, Python escapes */
+            p = line(m, &n);
+            if (!p)
+                FAIL(c->err, "pickle STRING line unterminated");
+            while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' '))
+                n--; /* the C unpickler strips trailing whitespace */
+            if (n < 2 || (p[0] != '\'' && p[0] != '"') || p[n - 1] != p[0])
+                FAIL(WW_E_FORMAT, "pickle STRING argument not quoted");
+            TRY(push(m, mk_view(PK_STR, p + 1, n - 2,
+                                memchr(p + 1, '\\', n - 2) ? PF_ESC_S : 0)));
+            break;
+        case 'V': { /* UNICODE: raw-unicode-escape */
+            p = line(m, &n);
+            if (!p)
+                FAIL(c->err, "pickle UNICODE line unterminated");
+            uint8_t fl = 0;
+            for (size_t i = 0; i < n && !fl; i++)
+                if (p[i] == '\\' || p[i] >= 0x80)
+                    fl = PF_ESC_V;
+            if (n > UINT32_MAX)
+                FAIL(WW_E_LIMIT, "pickle UNICODE line too long");
+            TRY(push(m, mk_view(PK_STR, p, n, fl)));
+            break;
+        }
+        case 'T': /* BINSTRING */
+        case 'X': /* BINUNICODE */
+        case 'B': { /* BINBYTES */
+            uint32_t len = wwi_cur_u32le(c);
+            if (op == 'T' && (len & 0x80000000u))
+                FAIL(WW_E_FORMAT, "BINSTRING with a negative length");
+            TRY(payload(m, len, op_off, &p));
+            TRY(push(m, mk_view(op == 'B' ? PK_BYTES : PK_STR, p, len, 0)));
+            break;
+        }
+        case 'U':  /* SHORT_BINSTRING */
+        case 0x8c: /* SHORT_BINUNICODE */
+        case 'C': { /* SHORT_BINBYTES */
+            uint8_t len = wwi_cur_u8(c);
+            TRY(payload(m, len, op_off, &p));
+            TRY(push(m, mk_view(op == 'C' ? PK_BYTES : PK_STR, p, len, 0)));
+            break;
+        }
+        case 0x8d: /* BINUNICODE8 */
+        case 0x8e: /* BINBYTES8 */
+        case 0x96: { /* BYTEARRAY8 */
+            uint64_t len = wwi_cur_u64le(c);
+            TRY(payload(m, len, op_off, &p));
+            TRY(push(m, mk_view(op == 0x8d ? PK_STR : PK_BYTES, p, (size_t)len, 0)));
+            break;
+        }
+        case ')':
+            TRY(push(m, make_tuple(NULL, 0)));
+            break;
+        case 0x85: /* TUPLE1..3 */
+        case 0x86:
+        case 0x87: {
+            size_t k = (size_t)(op - 0x84);
+            NEED(k);
+            v = make_tuple(&m->st[m->sp - k], k);
+            m->sp -= k;
+            TRY(push(m, v));
+            break;
+        }
+        case 't': /* TUPLE */
+            POP_MARK_TO(base);
+            v = make_tuple(&m->st[base], m->sp - base);
+            m->sp = base;
+            TRY(push(m, v));
+            break;
+        case ']':
+            TRY(push(m, mk(PK_LIST)));
+            break;
+        case 'l': /* LIST */
+        case 0x91: /* FROZENSET */
+            POP_MARK_TO(base);
+            m->sp = base;
+            TRY(push(m, mk(op == 'l' ? PK_LIST : PK_OTHER)));
+            break;
+        case '}':
+        case 'd': /* DICT */
+            if (op == 'd') {
+                POP_MARK_TO(base);
+                if ((m->sp - base) % 2)
+                    FAIL(WW_E_FORMAT, "odd number of items for DICT");
+                m->sp = base;
+            }
+            v = mk(PK_DICT);
+            v.v.u = ++m->dict_serial;
+            TRY(push(m, v));
+            break;
+        case 'a': /* APPEND */
+            NEED(2);
+            m->sp--;
+            if (m->st[m->sp - 1].kind == PK_GLOBAL)
+                mutate_global(m, &m->st[m->sp - 1], op_off, "APPEND");
+            break;
+        case 's': /* SETITEM */
+            NEED(3);
+            m->sp -= 2;
+            jl_track(m, &m->st[m->sp - 1], &m->st[m->sp], 2);
+            if (m->st[m->sp - 1].kind == PK_GLOBAL)
+                mutate_global(m, &m->st[m->sp - 1], op_off, "SETITEM");
+            break;
+        case 'e':  /* APPENDS */
+        case 'u':  /* SETITEMS */
+        case 0x90: /* ADDITEMS */
+            POP_MARK_TO(base);
+            if (base == 0 || base <= m->fence)
+                FAIL(WW_E_FORMAT, "pickle stack underflow at opcode 0x%02x", op);
+            if (op == 'u') {
+                if ((m->sp - base) % 2)
+                    FAIL(WW_E_FORMAT, "odd number of items for SETITEMS");
+                jl_track(m, &m->st[base - 1], &m->st[base], m->sp - base);
+            }
+            m->sp = base;
+            if (m->st[m->sp - 1].kind == PK_GLOBAL)
+                mutate_global(m, &m->st[m->sp - 1], op_off, "SETITEMS/APPENDS");
+            break;
+        case 'g': /* GET */
+        case 'h': /* BINGET */
+        case 'j': { /* LONG_BINGET */
+            if (op == 'g') {
+                p = line(m, &n);
+                if (!p)
+                    FAIL(c->err, "pickle GET line unterminated");
+                if (!parse_dec(p, n, &u, &neg) || neg)
+                    FAIL(WW_E_FORMAT, "pickle GET index not a number");
+            } else
+                u = op == 'h' ? wwi_cur_u8(c) : wwi_cur_u32le(c);
+            if (c->err)
+                FAIL(c->err, "pickle truncated in GET");
+            const pk_val *mv = pk_memo_get(&m->memo, u);
+            if (!mv)
+                FAIL(WW_E_FORMAT, "pickle memo key %llu missing (the load fails here)",
+                     (unsigned long long)u);
+            TRY(push(m, *mv));
+            break;
+        }
+        case 'p':  /* PUT */
+        case 'q':  /* BINPUT */
+        case 'r':  /* LONG_BINPUT */
+        case 0x94: /* MEMOIZE */
+            if (op == 'p') {
+                p = line(m, &n);
+                if (!p)
+                    FAIL(c->err, "pickle PUT line unterminated");
+                if (!parse_dec(p, n, &u, &neg) || neg)
+                    FAIL(WW_E_FORMAT, "pickle PUT index not a number");
+            } else if (op == 0x94)
+                u = m->memo.count;
+            else
+                u = op == 'q' ? wwi_cur_u8(c) : wwi_cur_u32le(c);
+            if (c->err)
+                FAIL(c->err, "pickle truncated in PUT");
+            NEED(1);
+            rc = pk_memo_put(&m->memo, u, &m->st[m->sp - 1]);
+            if (rc == WW_E_LIMIT)
+                return wwi_scan_limit(m->s, "max_memo", "more than %u pickle memo entries",
+                                      (unsigned)m->lim->max_memo);
+            TRY(rc);
+            break;
+        case 'c': /* GLOBAL */
+        case 'i': { /* INST */
+            size_t ml = 0, nl = 0;
+            const uint8_t *mp = line(m, &ml);
+            const uint8_t *np = mp ? line(m, &nl) : NULL;
+            if (!np)
+                FAIL(c->err, "pickle GLOBAL/INST lines unterminated");
+            if (ml > PK_MAX_NAME || nl > PK_MAX_NAME)
+                return wwi_scan_limit(m->s, "max_string", "import name longer than %u bytes",
+                                      PK_MAX_NAME);
+            TRY(import(m, mp, ml, np, nl, op_off, &gid));
+            v = mk(PK_GLOBAL);
+            v.gid = gid;
+            if (op == 'c') {
+                TRY(push(m, v));
+                break;
+            }
+            POP_MARK_TO(base);
+            pk_val args = make_tuple(&m->st[base], m->sp - base);
+            m->sp = base;
+            pk_val res;
+            TRY(call(m, &v, &args, false, op_off, &res));
+            TRY(push(m, res));
+            break;
+        }
+        case 0x93: { /* STACK_GLOBAL */
+            NEED(2);
+            pk_val *mo = &m->st[m->sp - 2], *na = &m->st[m->sp - 1];
+            v = mk(PK_GLOBAL);
+            if (mo->kind == PK_STR && na->kind == PK_STR) {
+                if (mo->n > PK_MAX_NAME || na->n > PK_MAX_NAME)
+                    return wwi_scan_limit(m->s, "max_string",
+                                          "import name longer than %u bytes", PK_MAX_NAME);
+                TRY(import_vals(m, mo, na, op_off, &gid));
+                v.gid = gid;
+            } else {
+                char msg[160];
+                snprintf(msg, sizeof msg,
+                         "unresolvable import: STACK_GLOBAL operands are %s and %s, not "
+                         "string literals",
+                         type_names[mo->kind], type_names[na->kind]);
+                pk_ctx_once(m->c, PK_ONCE_UNRESOLVED, WW_SEV_CRITICAL, "import", op_off, msg);
+            }
+            m->sp -= 2;
+            TRY(push(m, v));
+            break;
+        }
+        case 0x82: /* EXT1 */
+        case 0x83: /* EXT2 */
+        case 0x84: { /* EXT4 */
+            uint32_t code = op == 0x82 ? wwi_cur_u8(c)
+                            : op == 0x83 ? wwi_cur_u16le(c)
+                                         : wwi_cur_u32le(c);
+            if (c->err)
+                FAIL(c->err, "pickle truncated in EXT");
+            if (code == 0 || (op == 0x84 && (code & 0x80000000u)))
+                FAIL(WW_E_FORMAT, "EXT code <= 0");
+            char msg[96];
+            snprintf(msg, sizeof msg, "unresolvable import via extension code %u",
+                     (unsigned)code);
+            pk_ctx_once(m->c, PK_ONCE_EXT, WW_SEV_CRITICAL, "import", op_off, msg);
+            TRY(push(m, mk(PK_GLOBAL)));
+            break;
+        }
+        case 'R': { /* REDUCE */
+            NEED(2);
+            pk_val args = m->st[m->sp - 1], fn = m->st[m->sp - 2];
+            m->sp -= 2;
+            pk_val res;
+            TRY(call(m, &fn, &args, false, op_off, &res));
+            TRY(push(m, res));
+            break;
+        }
+        case 'o': { /* OBJ */
+            POP_MARK_TO(base);
+            if (m->sp - base < 1)
+                FAIL(WW_E_FORMAT, "pickle OBJ without a class");
+            pk_val fn = m->st[base];
+            size_t nargs = m->sp - base - 1;
+            pk_val args = make_tuple(&m->st[base + 1], nargs);
+            m->sp = base;
+            pk_val res;
+            TRY(call(m, &fn, &args, nargs == 0, op_off, &res));
+            TRY(push(m, res));
+            break;
+        }
+        case 0x81: /* NEWOBJ */
+        case 0x92: { /* NEWOBJ_EX */
+            size_t k = op == 0x81 ? 2 : 3;
+            NEED(k);
+            pk_val fn = m->st[m->sp - k];
+            m->sp -= k;
+            pk_val res;
+            TRY(call(m, &fn, NULL, true, op_off, &res));
+            TRY(push(m, res));
+            break;
+        }
+        case 'b': { /* BUILD */
+            NEED(2);
+            pk_val state = m->st[--m->sp];
+            pk_val *t = &m->st[m->sp - 1];
+            if (t->kind == PK_GLOBAL)
+                mutate_global(m, t, op_off, "BUILD");
+            else if (t->kind == PK_INST && t->gid != PK_GID_NONE &&
+                     m->c->g[t->gid].role == PR_JLWRAP)
+                TRY(joblib_skip(m, &state, op_off));
+            break;
+        }
+        case 0x80: /* PROTO */
+            u = wwi_cur_u8(c);
+            if (c->err)
+                FAIL(c->err, "pickle truncated in PROTO");
+            if (u > 5)
+                FAIL(WW_E_FORMAT, "unsupported pickle protocol %u", (unsigned)u);
+            m->proto = (int)u;
+            break;
+        case 0x95: /* FRAME: a read-ahead hint; decoding ignores frame bounds */
+            u = wwi_cur_u64le(c);
+            if (c->err)
+                FAIL(c->err, "pickle truncated in FRAME");
+            if (u > wwi_cur_left(c)) {
+                pk_ctx_once(m->c, PK_ONCE_FRAME, WW_SEV_MEDIUM, "malformed", op_off,
+                            "FRAME declares more bytes than remain (loaders disagree on "
+                            "this stream)");
+                m->frame_end = 0;
+            } else
+                m->frame_end = c->pos + u;
+            break;
+        case 0x97: /* NEXT_BUFFER */
+            FAIL(WW_E_UNSUPPORTED, "pickle refers to out-of-band buffers");
+        case 0x98: /* READONLY_BUFFER */
+            NEED(1);
+            break;
+        default:
+            FAIL(WW_E_FORMAT, "unknown pickle opcode 0x%02x", op);
+        }
+        if (m->frame_end && op_off < m->frame_end && c->pos > m->frame_end) {
+            pk_ctx_once(m->c, PK_ONCE_FRAME, WW_SEV_MEDIUM, "malformed", op_off,
+                        "opcode straddles a FRAME boundary (loaders disagree on this stream)");
+            m->frame_end = 0;
+        }
+    }
+    if (!*stopped)
+        rc = wwi_scan_error(m->s, WW_E_TRUNCATED, c->pos, "pickle ends without STOP");
+done:
+    return rc;
+}
+
+ww_status pk_run(pk_ctx *c, const uint8_t *data, size_t len, uint32_t max_pickles,
+                 uint64_t *consumed)
+{
+    ww_status rc = WW_OK;
+    vm *m = wwi_calloc(1, sizeof *m);
+    if (!m)
+        return WW_E_NOMEM;
+    m->c = c;
+    m->s = c->s;
+    m->lim = wwi_scan_limits(c->s);
+    wwi_cur_init(&m->cur, data, len);
+    pk_memo_init(&m->memo, m->lim->max_memo);
+    wwi_buf_init(&m->tmp, PK_MAX_NAME * 4);
+    wwi_buf_init(&m->tmp2, PK_MAX_NAME * 4);
+    *consumed = 0;
+    if (len == 0) {
+        rc = wwi_scan_error(c->s, WW_E_TRUNCATED, 0, "empty pickle stream");
+        goto done;
+    }
+    uint32_t n = 0;
+    size_t str_mark = c->nstrs;
+    (void)str_mark;
+    while (!wwi_cur_eof(&m->cur)) {
+        bool stopped = false;
+        rc = run_one(m, &stopped);
+        if (rc != WW_OK || !stopped)
+            break;
+        *consumed = m->cur.pos;
+        if (c->collect_strs) {
+            /* legacy torch's storage key list: the string literals left on the stack */
+            for (size_t i = 0; i < m->sp; i++)
+                if (m->st[i].kind == PK_STR)
+                    TRY(pk_ctx_add_view(&c->strs, &c->nstrs, &c->capstrs,
+                                        (pk_view){m->st[i].v.p, m->st[i].n, 0}));
+        }
+        if (max_pickles && ++n >= max_pickles)
+            break;
+    }
+done:
+    pk_memo_free(&m->memo);
+    wwi_buf_free(&m->tmp);
+    wwi_buf_free(&m->tmp2);
+    wwi_free(m->st);
+    wwi_free(m->marks);
+    wwi_free(m);
+    return rc;
 }
