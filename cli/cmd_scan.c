@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/scan_opts.h"
 #include "common/wwx.h"
+#include "common/sandbox.h"
 #include "ww_config.h"
 #if WW_HAVE_CURL
 #include "common/remote.h"
@@ -49,6 +50,16 @@ const char ww_scan_usage[] =
     "      --retries N        retries on 5xx and connection resets (default 3)\n"
     "  Environment: HF_ENDPOINT (default https://huggingface.co), HF_TOKEN, proxies via\n"
     "  http_proxy/https_proxy/no_proxy.\n"
+    "\n"
+    "Isolation:\n"
+    "  Local files are parsed in a child process confined by seccomp (no exec, no\n"
+    "  network, no new files) and resource limits; a child that is killed is an\n"
+    "  error for that file and the scan goes on. Remote and stdin input is parsed\n"
+    "  in-process.\n"
+    "      --no-sandbox       parse in-process (faster for many tiny files)\n"
+    "      --sandbox-memory N address-space limit of the child beyond the file size\n"
+    "                         (default 4G; suffix M or G)\n"
+    "      --sandbox-cpu SECS CPU-time limit of the child (default: twice max_time_ms)\n"
     "\n"
     "Performance:\n"
     "  -j, --jobs N           scan N files in parallel (default: number of CPUs)\n"
@@ -103,6 +114,7 @@ typedef struct item_info {
 
 typedef struct job {
     const ww_engine *eng;
+    const wwx_sandbox_opts *sandbox; /* NULL: in-process */
     const wwx_inputs *in;
     ww_result **results;
     item_info *info;
@@ -137,6 +149,8 @@ static void scan_one(const job *j, const wwx_input *item, ww_result **out, item_
             st = ww_scan_memory(eng, data, len, "<stdin>", out);
             free(data);
         }
+    } else if (j->sandbox) {
+        st = wwx_sandbox_scan_file(eng, item->path, item->display, j->sandbox, out);
     } else {
         st = ww_scan_file(eng, item->path, item->display, out);
     }
@@ -408,7 +422,10 @@ int ww_cmd_scan(int argc, char **argv)
         ww_engine_free(eng);
         return WW_EXIT_ERROR;
     }
-    job j = {.eng = eng, .in = &in, .results = results, .info = info};
+    wwx_sandbox_opts sb = {.mem_bytes = o.sandbox_mem, .cpu_seconds = o.sandbox_cpu,
+                           .selftest = o.sandbox_selftest};
+    job j = {.eng = eng, .in = &in, .results = results, .info = info,
+             .sandbox = o.no_sandbox ? NULL : &sb};
 #if WW_HAVE_CURL
     j.http = &http;
 #endif

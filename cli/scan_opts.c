@@ -10,7 +10,8 @@
 extern const char ww_scan_usage[];
 
 enum { OPT_MIN_SEV = 256, OPT_SHOW_SKIPPED, OPT_GLOBALS, OPT_LIMIT, OPT_OFFLINE, OPT_TIMEOUT,
-       OPT_RETRIES, OPT_HF, OPT_URL, OPT_HF_CACHE };
+       OPT_RETRIES, OPT_HF, OPT_URL, OPT_HF_CACHE, OPT_NO_SANDBOX, OPT_SB_SELFTEST,
+       OPT_SB_MEM, OPT_SB_CPU };
 
 static const struct option long_opts[] = {
     {"format", required_argument, NULL, 'f'},
@@ -28,6 +29,10 @@ static const struct option long_opts[] = {
     {"huggingface", required_argument, NULL, OPT_HF},
     {"url", required_argument, NULL, OPT_URL},
     {"hf-cache", optional_argument, NULL, OPT_HF_CACHE},
+    {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
+    {"sandbox-selftest", required_argument, NULL, OPT_SB_SELFTEST},
+    {"sandbox-memory", required_argument, NULL, OPT_SB_MEM},
+    {"sandbox-cpu", required_argument, NULL, OPT_SB_CPU},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -140,6 +145,28 @@ int ww_scan_opts_parse(int argc, char **argv, ww_scan_opts *o)
             o->hf_cache = true;
             o->hf_cache_dir = optarg;
             break;
+        case OPT_NO_SANDBOX: o->no_sandbox = true; break;
+        case OPT_SB_SELFTEST: o->sandbox_selftest = optarg; break;
+        case OPT_SB_MEM: {
+            char *end;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (*end == 'M' || *end == 'm')
+                v <<= 20, end++;
+            else if (*end == 'G' || *end == 'g')
+                v <<= 30, end++;
+            if (*end || v < (16u << 20))
+                return bad("--sandbox-memory takes bytes (suffix M or G), at least 16M", optarg);
+            o->sandbox_mem = v;
+            break;
+        }
+        case OPT_SB_CPU: {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 86400)
+                return bad("--sandbox-cpu takes seconds from 1 to 86400", optarg);
+            o->sandbox_cpu = (unsigned)v;
+            break;
+        }
         case 'h': fputs(ww_scan_usage, stdout); return WW_EXIT_CLEAN;
         default: return bad("invalid option", NULL);
         }

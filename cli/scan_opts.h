@@ -24,6 +24,10 @@ typedef struct ww_scan_opts {
     const char **urls; /* --url */
     size_t nurls;
     bool hf_cache;
+    bool no_sandbox;
+    const char *sandbox_selftest;
+    uint64_t sandbox_mem;
+    unsigned sandbox_cpu;
     const char *hf_cache_dir;
 } ww_scan_opts;
 

@@ -134,6 +134,10 @@ typedef struct ww_source {
  * even if the result's verdict is ERROR; non-OK only when no result exists. */
 WW_API WW_NODISCARD ww_status ww_scan_file(const ww_engine *e, const char *path,
                                            const char *display, ww_result **out);
+/* Scan an open file descriptor (not closed). Used by sandboxed front ends,
+ * which open the file before confining the process. */
+WW_API WW_NODISCARD ww_status ww_scan_fd(const ww_engine *e, int fd, const char *display,
+                                         ww_result **out);
 WW_API WW_NODISCARD ww_status ww_scan_memory(const ww_engine *e, const void *data, size_t len,
                                              const char *display, ww_result **out);
 WW_API WW_NODISCARD ww_status ww_scan_source(const ww_engine *e, ww_source *src,
@@ -187,6 +191,12 @@ WW_API uint64_t ww_result_dropped_findings(const ww_result *r); /* over max_find
 WW_API size_t ww_result_layer_count(const ww_result *r);
 WW_API const ww_layer *ww_result_layer(const ww_result *r, size_t i);
 WW_API uint64_t ww_result_elapsed_ns(const ww_result *r);
+
+/* Results cross a process boundary (the sandbox) as bytes. The reader treats
+ * its input as untrusted: bounds-checked, and the verdict is recomputed from
+ * the findings rather than taken from the bytes. buf is malloc'd; free() it. */
+WW_API WW_NODISCARD ww_status ww_result_serialize(const ww_result *r, void **buf, size_t *len);
+WW_API WW_NODISCARD ww_status ww_result_deserialize(const void *buf, size_t len, ww_result **out);
 
 /* ---- formats ----------------------------------------------------------- */
 /* Iterate the registered formats: name, whether it can carry code, whether

@@ -334,9 +334,11 @@ ww_status wwi_scan_nested_mem(wwi_scan *s, const uint8_t *data, size_t len, cons
     return st;
 }
 
-/* Run one whole scan of `src` into a new result. */
-static ww_status run(const ww_engine *e, wwi_src *src, const char *display, const char *open_err,
-                     ww_status open_st, ww_result **out)
+/* Run one whole scan of `src` into a new result. `forced` names the format of
+ * layer 0 (fuzz targets per format), NULL to detect. */
+static ww_status run_as(const ww_engine *e, wwi_src *src, const char *display,
+                        const char *open_err, ww_status open_st, const char *forced,
+                        ww_result **out)
 {
     ww_result *r = wwi_result_new();
     if (!r)
@@ -365,7 +367,7 @@ static ww_status run(const ww_engine *e, wwi_src *src, const char *display, cons
         wwi_scan_error(&s, open_st, UINT64_MAX, "%s", open_err);
     else if (st == WW_OK) {
         r->size = wwi_src_size(src);
-        scan_layer(&s, src, NULL);
+        scan_layer(&s, src, forced);
         r->bytes_read = wwi_src_bytes_read(src);
     } else if (r->path) {
         r->status = st;
@@ -385,6 +387,25 @@ static ww_status run(const ww_engine *e, wwi_src *src, const char *display, cons
     return WW_OK;
 }
 
+static ww_status run(const ww_engine *e, wwi_src *src, const char *display, const char *open_err,
+                     ww_status open_st, ww_result **out)
+{
+    return run_as(e, src, display, open_err, open_st, NULL, out);
+}
+
+ww_status wwi_scan_memory_as(const ww_engine *e, const void *data, size_t len,
+                             const char *format, ww_result **out)
+{
+    wwi_src *src = NULL;
+    *out = NULL;
+    ww_status st = wwi_src_memory(data ? data : "", len, &src);
+    if (st != WW_OK)
+        return st;
+    st = run_as(e, src, "<fuzz>", NULL, WW_OK, format, out);
+    wwi_src_free(src);
+    return st;
+}
+
 ww_status ww_scan_file(const ww_engine *e, const char *path, const char *display, ww_result **out)
 {
     if (!e || !path || !out)
@@ -394,6 +415,19 @@ ww_status ww_scan_file(const ww_engine *e, const char *path, const char *display
     wwi_src *src = NULL;
     ww_status st = wwi_src_file(path, &src, err, sizeof err);
     ww_status rc = run(e, st == WW_OK ? src : NULL, display ? display : path, err, st, out);
+    wwi_src_free(src);
+    return rc;
+}
+
+ww_status ww_scan_fd(const ww_engine *e, int fd, const char *display, ww_result **out)
+{
+    if (!e || fd < 0 || !display || !out)
+        return WW_E_ARG;
+    *out = NULL;
+    char err[256] = "";
+    wwi_src *src = NULL;
+    ww_status st = wwi_src_fd(fd, &src, err, sizeof err);
+    ww_status rc = run(e, st == WW_OK ? src : NULL, display, err, st, out);
     wwi_src_free(src);
     return rc;
 }

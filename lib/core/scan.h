@@ -66,4 +66,7 @@ const char *wwi_scan_strdup(wwi_scan *s, const char *str, size_t len);
  * torch zip tells the pickle module to collect persistent-id storage keys. */
 void wwi_scan_set_hint(wwi_scan *s, void *hint);
 void *wwi_scan_hint(const wwi_scan *s);
+/* Scan memory forcing layer 0's format (fuzz targets, tests). */
+WW_NODISCARD ww_status wwi_scan_memory_as(const ww_engine *e, const void *data, size_t len,
+                                          const char *format, ww_result **out);
 #endif

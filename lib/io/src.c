@@ -149,31 +149,22 @@ ww_status wwi_src_memory_owned(void *data, size_t len, wwi_src **out)
     return st;
 }
 
-ww_status wwi_src_file(const char *path, wwi_src **out, char *err, size_t errlen)
+ww_status wwi_src_fd(int fd, wwi_src **out, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open: %s", strerror(errno));
-        return WW_E_IO;
-    }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "not a regular file");
-        close(fd);
         return WW_E_IO;
     }
     ww_status rc = make(SRC_MMAP, out);
-    if (rc != WW_OK) {
-        close(fd);
+    if (rc != WW_OK)
         return rc;
-    }
     wwi_src *s = *out;
     s->size = (uint64_t)st.st_size;
     if (st.st_size > 0) {
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
             snprintf(err, errlen, "cannot map: %s", strerror(errno));
-            close(fd);
             wwi_free(s);
             *out = NULL;
             return WW_E_IO;
@@ -183,8 +174,19 @@ ww_status wwi_src_file(const char *path, wwi_src **out, char *err, size_t errlen
         s->base = (const uint8_t *)"";
         s->kind = SRC_MEM;
     }
-    close(fd);
     return WW_OK;
+}
+
+ww_status wwi_src_file(const char *path, wwi_src **out, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open: %s", strerror(errno));
+        return WW_E_IO;
+    }
+    ww_status rc = wwi_src_fd(fd, out, err, errlen);
+    close(fd); /* the mapping outlives the descriptor */
+    return rc;
 }
 
 ww_status wwi_src_callback(ww_source *cb, wwi_src **out)

@@ -26,6 +26,8 @@ WW_NODISCARD ww_status wwi_src_memory(const void *data, size_t len, wwi_src **ou
 /* Memory source that owns `data` (freed with wwi_free when the source is). */
 WW_NODISCARD ww_status wwi_src_memory_owned(void *data, size_t len, wwi_src **out);
 WW_NODISCARD ww_status wwi_src_file(const char *path, wwi_src **out, char *err, size_t errlen);
+/* Map an open descriptor (not closed; the mapping outlives it). */
+WW_NODISCARD ww_status wwi_src_fd(int fd, wwi_src **out, char *err, size_t errlen);
 WW_NODISCARD ww_status wwi_src_callback(ww_source *cb, wwi_src **out);
 /* A window [off, off+len) of parent, sharing its views; parent must outlive it. */
 WW_NODISCARD ww_status wwi_src_sub(wwi_src *parent, uint64_t off, uint64_t len, wwi_src **out);

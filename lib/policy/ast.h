@@ -39,7 +39,7 @@ struct wwp_node {
     uint8_t type;
     uint8_t op;         /* N_BINOP: token kind of the operator */
     bool wildcard;      /* N_VAR: `_` */
-    bool has_vars;      /* contains a variable outside nested comprehensions */
+    bool may_enum;      /* may give several values (a ref with a variable key) */
     bool ground_const;  /* folds to `val` at compile time */
     uint32_t line, col;
     wwp_val *val;       /* N_SCALAR, and any ground_const node */

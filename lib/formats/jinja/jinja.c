@@ -21,7 +21,7 @@ static int probe(const uint8_t *head, size_t n, uint64_t size)
     static const char *const tags[] = {"for", "if", "set", "macro", "raw", "block", "extends",
                                        "include", "import", "from", "filter", "with", "call",
                                        "generation"};
-    bool stmt = false, expr = false;
+    bool stmt = false, expr = false, any = false;
     for (size_t i = 0; i < n; i++) {
         uint8_t c = head[i];
         /* Control bytes other than whitespace: binary, not a template. */
@@ -35,8 +35,12 @@ static int probe(const uint8_t *head, size_t n, uint64_t size)
         else if (head[i + 1] == '{')
             for (size_t k = i + 2; k + 1 < n && !expr; k++)
                 expr = head[k] == '}' && head[k + 1] == '}';
+        if (head[i + 1] == '%' || head[i + 1] == '{')
+            any = true;
     }
-    return stmt ? 25 : expr ? 15 : 0;
+    /* A bare "{{" / "{%" is weak evidence, but enough to look: analysis of
+     * non-template text is lenient (see scan), so a README costs nothing. */
+    return stmt ? 25 : expr ? 15 : any ? 10 : 0;
 }
 
 /* Extensions under which the text is meant to be a template: there a parse
@@ -63,9 +67,12 @@ static ww_status scan(wwi_scan *s, wwi_src *in)
         return wwi_scan_error(s, st, 0, "cannot read the template: %s", ww_strerror(st));
     if (memchr(p, 0, (size_t)size))
         return wwi_scan_error(s, WW_E_FORMAT, 0, "NUL byte in template text");
-    /* A chat template is a program the serving stack renders. */
-    wwi_scan_set_format(s, "jinja", true);
-    unsigned flags = template_ext(wwi_scan_ext(s)) ? 0 : WWI_TEMPLATE_LENIENT;
+    /* A chat template is a program the serving stack renders; text with only
+     * a stray "{{" outside a template file is not claimed as one. */
+    bool strict = template_ext(wwi_scan_ext(s));
+    size_t n = size < WWI_PROBE_BYTES ? (size_t)size : WWI_PROBE_BYTES;
+    wwi_scan_set_format(s, "jinja", strict || probe(p, n, size) >= 15);
+    unsigned flags = strict ? 0 : WWI_TEMPLATE_LENIENT;
     return wwi_template_scan_ex(s, (const char *)p, (size_t)size, "file", 0, flags);
 }
 

@@ -41,7 +41,6 @@ typedef struct tctx {
     char stack[MAX_STMT_DEPTH][16];
     size_t depth;
     wwi_buf concat;
-    bool pct_c; /* a literal holds "%c": numbers may be characters */
 } tctx;
 
 bool wwi_template_has_blocks(const char *text, size_t len)
@@ -143,6 +142,29 @@ static void scan_text(tctx *c, const char *text, size_t n, size_t pos, const cha
                     "reaches Python internals via '%s' %s", how);
 }
 
+/* '%c%c...' % (95, 95, ...): substitute the numbers the way Python would
+ * and keep the result for the assembled-name check. */
+static void pct_format(tctx *c, const char *v, size_t n, size_t j)
+{
+    const tlex *lx = &c->lx;
+    if (tlex_is_op(lx, j, "("))
+        j++;
+    for (size_t k = 0; k < n; k++) {
+        char ch = v[k];
+        if (ch == '%' && k + 1 < n && v[k + 1] == 'c') {
+            k++;
+            while (j < lx->ntok && tlex_is_op(lx, j, ","))
+                j++;
+            if (j >= lx->ntok || lx->toks[j].type != TK_NUM || lx->toks[j].num > 127)
+                return;
+            ch = (char)lx->toks[j++].num;
+        }
+        ww_status st = wwi_buf_addc(&c->concat, ch);
+        if (st != WW_OK)
+            return;
+    }
+}
+
 static void rate_string(tctx *c, size_t i)
 {
     const tlex_tok *t = &c->lx.toks[i];
@@ -153,8 +175,8 @@ static void rate_string(tctx *c, size_t i)
                 "%s: a string literal spells identifier characters with escape "
                 "sequences (obfuscation)%s",
                 "");
-    if (memchr(v, '%', n) && contains(v, n, "%c"))
-        c->pct_c = true;
+    if (contains(v, n, "%c") && tlex_is_op(&c->lx, i + 1, "%"))
+        pct_format(c, v, n, i + 2);
     bool key = i > 0 && tlex_is_op(&c->lx, i - 1, "[") && tlex_is_op(&c->lx, i + 1, "]");
     bool attr_arg = i >= 3 && tlex_is_op(&c->lx, i - 1, "(") && tlex_is_name(&c->lx, i - 2, "attr");
     /* An exact name used as a key, |attr() argument or getattr() argument is an
@@ -340,7 +362,7 @@ static void analyse_block(tctx *c)
         if (t->type == TK_NUM) {
             /* chr(95) and '%c' % 95 build characters from numbers. */
             bool in_chr = i >= 2 && tlex_is_op(lx, i - 1, "(") && tlex_is_name(lx, i - 2, "chr");
-            if ((in_chr || c->pct_c) && t->num < 128) {
+            if (in_chr && t->num < 128) {
                 ww_status st = wwi_buf_addc(&c->concat, (char)t->num);
                 (void)st;
             }

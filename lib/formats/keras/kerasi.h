@@ -33,6 +33,8 @@ static inline void wwi_keras_hits_free(wwi_keras_hits *h) { (void)h; }
 /* Classify one name (identifier, dotted name or string constant) through the
  * exec table and remember it when it matches. */
 void wwi_keras_hit(wwi_keras_hits *h, const char *name, size_t len);
+/* Remember an identifier-like name for the message's context list. */
+void wwi_keras_sample(wwi_keras_hits *h, const char *name, size_t len);
 /* Exec-table lookup of exactly len bytes; NONE when no row matches. */
 ww_severity wwi_keras_exec_sev(const char *name, size_t len, const char **reason);
 

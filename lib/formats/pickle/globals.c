@@ -162,7 +162,8 @@ ww_severity wwi_globals_classify(const ww_engine *e, const char *module, const c
     if (r)
         return ret(r, reason, known, safe);
 
-    /* Dunders in the name or module path. */
+    /* Dunders in the name or module path; "pkg.__main__" runs a program on import. */
+    bool main_sub = false;
     for (int part = 0; part < 2; part++) {
         const char *p = part ? name : module;
         while (*p) {
@@ -170,7 +171,7 @@ ww_severity wwi_globals_classify(const ww_engine *e, const char *module, const c
             size_t n = dot ? (size_t)(dot - p) : strlen(p);
             bool main_mod = part == 0 && n == 8 && wwi_bytes_eq(p, "__main__", 8);
             if (main_mod && p != module)
-                return ret(&mainsub, reason, known, safe);
+                main_sub = true;
             if (is_dunder(p, n) && !main_mod)
                 return ret(&dunder, reason, known, safe);
             p += n + (dot ? 1 : 0);
@@ -183,6 +184,8 @@ ww_severity wwi_globals_classify(const ww_engine *e, const char *module, const c
     r = find_star(fb, NULL, module, ml);
     if (r && !r->safe && r->sev >= WW_SEV_MEDIUM && (!worst || r->sev > worst->sev))
         worst = r;
+    if (main_sub && (!worst || worst->sev < mainsub.sev))
+        worst = &mainsub;
     if (worst)
         return ret(worst, reason, known, safe);
     if (plain_rule_ok(r, dotted))

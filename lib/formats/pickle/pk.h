@@ -7,6 +7,7 @@
 #define WWI_PK_H
 #include "core/scan.h"
 #include "formats/pickle/pickle.h"
+#include "util/buf.h"
 
 #define PK_GID_NONE UINT32_MAX /* an import we could not resolve */
 

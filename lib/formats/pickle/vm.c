@@ -134,7 +134,7 @@ static pk_val make_tuple(const pk_val *it, size_t k)
         t.v.u = prod;
         return t;
     }
-    if (k == 5 && val_is(&it[0], "storage") && it[2].kind == PK_STR &&
+    if ((k == 5 || k == 6) && val_is(&it[0], "storage") && it[2].kind == PK_STR &&
         !(it[2].flags & PF_ESC_MASK)) {
         t.flags = PF_STORAGE;
         t.v.p = it[2].v.p;
@@ -346,9 +346,10 @@ static ww_status joblib_skip(vm *m, const pk_val *state, uint64_t off)
         if (m->c->jl_depth >= PK_JOBLIB_DEPTH)
             return wwi_scan_limit(m->s, "max_depth", "joblib object arrays nested too deep");
         uint64_t consumed = 0;
-        size_t pos = m->cur.pos;
+        size_t left = wwi_cur_left(&m->cur);
+        const uint8_t *rest = wwi_cur_peek(&m->cur, left);
         m->c->jl_depth++;
-        ww_status st = pk_run(m->c, m->cur.base + pos, m->cur.len - pos, 1, &consumed);
+        ww_status st = rest ? pk_run(m->c, rest, left, 1, &consumed) : WW_E_TRUNCATED;
         m->c->jl_depth--;
         if (st != WW_OK)
             return st;
@@ -411,6 +412,45 @@ static void jl_track(vm *m, const pk_val *target, const pk_val *kv, size_t nkv)
             j->align = v->kind != PK_NONE;
         }
     }
+}
+
+/* Element size of a torch storage type (legacy torch skips raw data by it). */
+static uint8_t storage_elsize(const pk_ctx *c, uint32_t gid)
+{
+    static const struct {
+        const char *name;
+        uint8_t size;
+    } sizes[] = {
+        {"BFloat16Storage", 2}, {"BoolStorage", 1},   {"ByteStorage", 1},
+        {"CharStorage", 1},     {"ComplexDoubleStorage", 16}, {"ComplexFloatStorage", 8},
+        {"DoubleStorage", 8},   {"FloatStorage", 4},  {"HalfStorage", 2},
+        {"IntStorage", 4},      {"LongStorage", 8},   {"QInt32Storage", 4},
+        {"QInt8Storage", 1},    {"QUInt2x4Storage", 1}, {"QUInt4x2Storage", 1},
+        {"QUInt8Storage", 1},   {"ShortStorage", 2},
+    };
+    if (gid == PK_GID_NONE)
+        return 0;
+    const pk_glob *g = &c->g[gid];
+    if (!wwi_str_eq(g->module, "torch") && !wwi_str_eq(g->module, "torch.cuda"))
+        return 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        if (wwi_str_eq(g->name, sizes[i].name))
+            return sizes[i].size;
+    return 0;
+}
+
+/* Legacy torch: remember the string items of the storage key list. */
+static ww_status collect(vm *m, const pk_val *it, size_t k)
+{
+    for (size_t i = 0; i < k; i++) {
+        if (it[i].kind != PK_STR || (it[i].flags & PF_ESC_MASK))
+            continue;
+        pk_view v = {it[i].v.p, it[i].n, 0};
+        ww_status st = pk_ctx_add_view(&m->c->strs, &m->c->nstrs, &m->c->capstrs, v);
+        if (st != WW_OK)
+            return st;
+    }
+    return WW_OK;
 }
 
 static const char *const type_names[] = {"absent", "object", "None", "int", "str", "bytes",
@@ -565,16 +605,8 @@ static ww_status run_one(vm *m, bool *stopped)
             NEED(1);
             v = m->st[--m->sp];
             if (v.kind == PK_TUPLE && (v.flags & PF_STORAGE)) {
-                uint8_t el = 0;
-                if (v.gid != PK_GID_NONE)
-                    el = 1; /* marker: element size filled in by torch_legacy */
-                pk_view kv = {v.v.p, v.n, el};
+                pk_view kv = {v.v.p, v.n, storage_elsize(m->c, v.gid)};
                 TRY(pk_ctx_add_view(&m->c->skeys, &m->c->nskeys, &m->c->capskeys, kv));
-                if (v.gid != PK_GID_NONE)
-                    m->c->skeys[m->c->nskeys - 1].elsize = 0;
-                m->c->skeys[m->c->nskeys - 1].elsize =
-                    v.gid != PK_GID_NONE ? (uint8_t)(v.gid & 0xff) : 0;
-                m->c->skeys[m->c->nskeys - 1].n = v.n;
             }
             TRY(push(m, mk(PK_OTHER)));
             break;
@@ -582,8 +614,6 @@ static ww_status run_one(vm *m, bool *stopped)
             p = line(m, &n);
             if (!p)
                 FAIL(c->err, "pickle STRING line unterminated");
-            while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' '))
-                n--; /* the C unpickler strips trailing whitespace */
             if (n < 2 || (p[0] != '\'' && p[0] != '"') || p[n - 1] != p[0])
                 FAIL(WW_E_FORMAT, "pickle STRING argument not quoted");
             TRY(push(m, mk_view(PK_STR, p + 1, n - 2,
@@ -671,6 +701,8 @@ static ww_status run_one(vm *m, bool *stopped)
         case 'a': /* APPEND */
             NEED(2);
             m->sp--;
+            if (m->c->collect_strs)
+                TRY(collect(m, &m->st[m->sp], 1));
             if (m->st[m->sp - 1].kind == PK_GLOBAL)
                 mutate_global(m, &m->st[m->sp - 1], op_off, "APPEND");
             break;
@@ -687,6 +719,8 @@ static ww_status run_one(vm *m, bool *stopped)
             POP_MARK_TO(base);
             if (base == 0 || base <= m->fence)
                 FAIL(WW_E_FORMAT, "pickle stack underflow at opcode 0x%02x", op);
+            if (op == 'e' && m->c->collect_strs)
+                TRY(collect(m, &m->st[base], m->sp - base));
             if (op == 'u') {
                 if ((m->sp - base) % 2)
                     FAIL(WW_E_FORMAT, "odd number of items for SETITEMS");
@@ -907,21 +941,12 @@ ww_status pk_run(pk_ctx *c, const uint8_t *data, size_t len, uint32_t max_pickle
         goto done;
     }
     uint32_t n = 0;
-    size_t str_mark = c->nstrs;
-    (void)str_mark;
     while (!wwi_cur_eof(&m->cur)) {
         bool stopped = false;
         rc = run_one(m, &stopped);
         if (rc != WW_OK || !stopped)
             break;
         *consumed = m->cur.pos;
-        if (c->collect_strs) {
-            /* legacy torch's storage key list: the string literals left on the stack */
-            for (size_t i = 0; i < m->sp; i++)
-                if (m->st[i].kind == PK_STR)
-                    TRY(pk_ctx_add_view(&c->strs, &c->nstrs, &c->capstrs,
-                                        (pk_view){m->st[i].v.p, m->st[i].n, 0}));
-        }
         if (max_pickles && ++n >= max_pickles)
             break;
     }

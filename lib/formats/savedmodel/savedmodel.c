@@ -183,17 +183,42 @@ static bool has_prefix(const uint8_t *p, size_t n, const char *lit)
 #define TF_SAVE_FN "__inference__traced_save"
 #define TF_RESTORE_FN "__inference__traced_restore"
 
-/* Function references in one AttrValue (func, list.func): a call of the
- * saver's functions from anywhere but the saver nodes is flagged. Only the
- * top level is looked at; the called functions are all walked anyway. */
+/* A NameAttrList naming a function: a call of the saver's functions from
+ * anywhere but the saver itself is flagged. The called functions are walked
+ * anyway (every library function is), so only the name matters here. */
+static ww_status func_ref(tf_ctx *x, wwi_cur *c, const char *where, bool saver)
+{
+    wwi_pb_field f;
+    const uint8_t *name = NULL;
+    size_t nl = 0, off = c->pos;
+    while (wwi_pb_next(c, &f, x->max_depth))
+        if (f.num == TF_NAMEATTRLIST_NAME && f.wt == WWI_PB_LEN)
+            name = wwi_pb_data(c, &f), nl = f.len, off = f.off;
+    if (c->err != WW_OK)
+        return wwi_tf_fail(x->s, c, where);
+    if (!saver && name &&
+        (has_prefix(name, nl, TF_SAVE_FN) || has_prefix(name, nl, TF_RESTORE_FN))) {
+        char shown[256];
+        wwi_printable(name, nl, shown, sizeof shown);
+        wwi_finding(x->s, WW_SEV_HIGH, "tf_call", "tensorflow", shown, off,
+                    "%s calls checkpoint function '%s' outside the SavedModel's saver "
+                    "(its SaveV2/RestoreV2 then touch files)",
+                    where, shown);
+    }
+    return WW_OK;
+}
+
+/* One AttrValue: function references (func, list.func) and PrintV2's
+ * output_stream. */
 static ww_status attr_value(tf_ctx *x, wwi_cur *c, const uint8_t *key, size_t klen,
                             const char *where, bool saver)
 {
-    wwi_pb_field f;
-    while (wwi_pb_next(c, &f, x->max_depth)) {
-        wwi_cur sub;
+    wwi_pb_field f, g;
+    ww_status st = WW_OK;
+    while (st == WW_OK && wwi_pb_next(c, &f, x->max_depth)) {
         if (f.wt != WWI_PB_LEN)
             continue;
+        wwi_cur sub;
         wwi_pb_sub(c, &f, &sub);
         if (f.num == TF_ATTR_S && klen == 13 && wwi_bytes_eq(key, "output_stream", 13) &&
             has_prefix(wwi_pb_data(c, &f), f.len, "file://")) {
@@ -201,47 +226,23 @@ static ww_status attr_value(tf_ctx *x, wwi_cur *c, const uint8_t *key, size_t kl
             wwi_printable(wwi_pb_data(c, &f), f.len, shown, sizeof shown);
             wwi_finding(x->s, WW_SEV_HIGH, "tf_op", "tensorflow", "PrintV2", f.off,
                         "%s prints tensors to file '%s'", where, shown);
-        }
-        wwi_pb_field g;
-        wwi_cur fn = sub;
-        if (f.num == TF_ATTR_LIST) {
-            /* ListValue.func entries, each a NameAttrList */
-            while (wwi_pb_next(&sub, &g, x->max_depth)) {
+        } else if (f.num == TF_ATTR_FUNC) {
+            st = func_ref(x, &sub, where, saver);
+        } else if (f.num == TF_ATTR_LIST) {
+            while (st == WW_OK && wwi_pb_next(&sub, &g, x->max_depth)) {
                 if (g.num != TF_LIST_FUNC || g.wt != WWI_PB_LEN)
                     continue;
+                wwi_cur fn;
                 wwi_pb_sub(&sub, &g, &fn);
-                ww_status st = attr_value(x, &fn, (const uint8_t *)"", 0, where, saver);
-                if (st != WW_OK)
-                    return st;
+                st = func_ref(x, &fn, where, saver);
             }
-            if (sub.err != WW_OK)
-                return wwi_tf_fail(x->s, &sub, where);
-            continue;
-        }
-        if (f.num != TF_ATTR_FUNC && !(f.num == TF_NAMEATTRLIST_NAME && klen == 0))
-            continue;
-        const uint8_t *name = NULL;
-        size_t nl = 0;
-        if (f.num == TF_ATTR_FUNC) {
-            while (wwi_pb_next(&fn, &g, x->max_depth))
-                if (g.num == TF_NAMEATTRLIST_NAME && g.wt == WWI_PB_LEN)
-                    name = wwi_pb_data(&fn, &g), nl = g.len;
-            if (fn.err != WW_OK)
-                return wwi_tf_fail(x->s, &fn, where);
-        } else {
-            name = wwi_pb_data(c, &f), nl = f.len; /* inside a list's NameAttrList */
-        }
-        if (!saver && name &&
-            (has_prefix(name, nl, TF_SAVE_FN) || has_prefix(name, nl, TF_RESTORE_FN))) {
-            char shown[256];
-            wwi_printable(name, nl, shown, sizeof shown);
-            wwi_finding(x->s, WW_SEV_HIGH, "tf_call", "tensorflow", shown, f.off,
-                        "%s calls checkpoint function '%s' outside the SavedModel's saver "
-                        "(its SaveV2/RestoreV2 then touch files)",
-                        where, shown);
+            if (st == WW_OK && sub.err != WW_OK)
+                st = wwi_tf_fail(x->s, &sub, where);
         }
     }
-    return c->err != WW_OK ? wwi_tf_fail(x->s, c, where) : WW_OK;
+    if (st == WW_OK && c->err != WW_OK)
+        st = wwi_tf_fail(x->s, c, where);
+    return st;
 }
 
 static ww_status walk_node(tf_ctx *x, wwi_cur *c, const char *fn_name, bool fn_saver)

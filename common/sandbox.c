@@ -1,0 +1,243 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "common/sandbox.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
+bool wwx_sandbox_available(void)
+{
+    return true;
+}
+
+/* Syscalls a scan needs: memory, reading the mapped file, writing the result
+ * to the pipe, time, and exit. Everything else fails with EPERM, and the
+ * syscalls an exploit wants (exec, sockets, new processes, ptrace, opening
+ * files for writing) kill the child outright. */
+static int confine(void)
+{
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+    if (!ctx)
+        return -1;
+    static const int allow[] = {
+        SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(writev), SCMP_SYS(pread64), SCMP_SYS(lseek),
+        SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(statx),
+        SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect),
+        SCMP_SYS(madvise), SCMP_SYS(brk), SCMP_SYS(futex), SCMP_SYS(clock_gettime),
+        SCMP_SYS(clock_nanosleep), SCMP_SYS(nanosleep), SCMP_SYS(gettimeofday),
+        SCMP_SYS(getrandom), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction),
+        SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack), SCMP_SYS(getpid), SCMP_SYS(gettid),
+        SCMP_SYS(sched_yield), SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(getrlimit),
+        SCMP_SYS(prlimit64), SCMP_SYS(sched_getaffinity), SCMP_SYS(tgkill),
+        SCMP_SYS(readlink), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
+    };
+    static const int kill[] = {
+        SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(fork), SCMP_SYS(vfork),
+        SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(socket), SCMP_SYS(socketpair),
+        SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(accept),
+        SCMP_SYS(accept4), SCMP_SYS(sendto), SCMP_SYS(sendmsg), SCMP_SYS(ptrace),
+        SCMP_SYS(process_vm_writev), SCMP_SYS(kill), SCMP_SYS(unlink), SCMP_SYS(unlinkat),
+        SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(chmod),
+        SCMP_SYS(fchmodat), SCMP_SYS(mkdir), SCMP_SYS(mkdirat), SCMP_SYS(symlink),
+        SCMP_SYS(symlinkat), SCMP_SYS(link), SCMP_SYS(linkat), SCMP_SYS(creat),
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof allow / sizeof allow[0] && rc == 0; i++)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0);
+    for (size_t i = 0; i < sizeof kill / sizeof kill[0] && rc == 0; i++)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, kill[i], 0);
+    /* open/openat: reading is refused with EPERM (nothing to open); any write
+     * flag is an attack: kill. */
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(openat), 1,
+                              SCMP_A2(SCMP_CMP_MASKED_EQ, O_WRONLY, O_WRONLY));
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(openat), 1,
+                              SCMP_A2(SCMP_CMP_MASKED_EQ, O_RDWR, O_RDWR));
+    if (rc == 0)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(openat), 1,
+                              SCMP_A2(SCMP_CMP_MASKED_EQ, O_CREAT, O_CREAT));
+    if (rc == 0)
+        rc = seccomp_load(ctx);
+    seccomp_release(ctx);
+    return rc;
+}
+
+static void write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w <= 0) {
+            if (w < 0 && errno == EINTR)
+                continue;
+            _exit(3);
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+}
+
+static void selftest(const char *what)
+{
+    if (strcmp(what, "execve") == 0) {
+        char *argv[] = {(char *)"/bin/true", NULL};
+        execve("/bin/true", argv, NULL);
+    } else if (strcmp(what, "socket") == 0) {
+        socket(AF_INET, SOCK_STREAM, 0);
+    } else if (strcmp(what, "open") == 0) {
+        open("/tmp/weightwall-sandbox-selftest", O_WRONLY | O_CREAT, 0600);
+    } else if (strcmp(what, "memory") == 0) {
+        /* Touch memory until the address-space limit refuses it. */
+        for (;;) {
+            char *p = malloc(64u << 20);
+            if (!p)
+                _exit(4);
+            memset(p, 1, 64u << 20);
+        }
+    } else if (strcmp(what, "cpu") == 0) {
+        for (volatile unsigned long i = 0;; i++)
+            ;
+    }
+}
+
+static ww_status fail(const char *display, const char *msg, ww_result **out)
+{
+    return ww_result_new_failed(display, WW_E_INTERNAL, msg, out);
+}
+
+ww_status wwx_sandbox_scan_file(const ww_engine *e, const char *path, const char *display,
+                                const wwx_sandbox_opts *o, ww_result **out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        /* The in-process scan produces the same "cannot open" result. */
+        return ww_scan_file(e, path, display, out);
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return ww_scan_file(e, path, display, out);
+    }
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) != 0) {
+        close(fd);
+        return fail(display, "sandbox: cannot create a pipe", out);
+    }
+    uint64_t max_ms = ww_engine_limits(e)->max_time_ms;
+    unsigned cpu = o->cpu_seconds ? o->cpu_seconds
+                                  : (unsigned)(max_ms ? (max_ms * 2 + 999) / 1000 : 3600);
+    if (cpu < 10 && !o->cpu_seconds)
+        cpu = 10;
+    uint64_t mem = (o->mem_bytes ? o->mem_bytes : (4ull << 30)) + (uint64_t)st.st_size;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd);
+        close(pfd[0]);
+        close(pfd[1]);
+        return fail(display, "sandbox: cannot fork", out);
+    }
+    if (pid == 0) {
+        close(pfd[0]);
+        struct rlimit rl = {mem, mem};
+        /* AddressSanitizer reserves terabytes of shadow address space: an
+         * address-space limit would break it, so sanitizer builds skip it. */
+        if (!SANITIZED)
+            setrlimit(RLIMIT_AS, &rl);
+        rl.rlim_cur = cpu;
+        rl.rlim_max = cpu + 1;
+        setrlimit(RLIMIT_CPU, &rl);
+        rl.rlim_cur = rl.rlim_max = 0;
+        setrlimit(RLIMIT_FSIZE, &rl);
+        setrlimit(RLIMIT_CORE, &rl);
+        if (confine() != 0)
+            _exit(5);
+        if (o->selftest)
+            selftest(o->selftest);
+        ww_result *r = NULL;
+        if (ww_scan_fd(e, fd, display, &r) != WW_OK)
+            _exit(6);
+        void *buf = NULL;
+        size_t len = 0;
+        if (ww_result_serialize(r, &buf, &len) != WW_OK)
+            _exit(7);
+        uint64_t n = len;
+        write_all(pfd[1], &n, sizeof n);
+        write_all(pfd[1], buf, len);
+        _exit(0);
+    }
+    close(fd);
+    close(pfd[1]);
+    /* Read the length-prefixed result; the child is untrusted, so cap it. */
+    uint64_t want = 0;
+    size_t got = 0;
+    char *buf = NULL;
+    bool ok = true;
+    while (got < sizeof want) {
+        ssize_t r = read(pfd[0], (char *)&want + got, sizeof want - got);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR)
+                continue;
+            ok = false;
+            break;
+        }
+        got += (size_t)r;
+    }
+    if (ok && (want == 0 || want > (512u << 20)))
+        ok = false;
+    if (ok && !(buf = malloc((size_t)want)))
+        ok = false;
+    got = 0;
+    while (ok && got < want) {
+        ssize_t r = read(pfd[0], buf + got, (size_t)want - got);
+        if (r <= 0) {
+            if (r < 0 && errno == EINTR)
+                continue;
+            ok = false;
+            break;
+        }
+        got += (size_t)r;
+    }
+    close(pfd[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    ww_status rc;
+    char msg[300];
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        snprintf(msg, sizeof msg, "sandbox: the scanning process was killed by %s (%s)",
+                 sig == SIGSYS ? "the seccomp filter" : sig == SIGXCPU ? "the CPU limit"
+                                                                         : "a signal",
+                 strsignal(sig));
+        rc = fail(display, msg, out);
+    } else if (!ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        snprintf(msg, sizeof msg, "sandbox: the scanning process failed (exit %d)%s",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                 WIFEXITED(status) && WEXITSTATUS(status) == 4 ? ": memory limit" : "");
+        rc = fail(display, msg, out);
+    } else if ((rc = ww_result_deserialize(buf, (size_t)want, out)) != WW_OK) {
+        rc = fail(display, "sandbox: malformed result from the scanning process", out);
+    }
+    free(buf);
+    return rc;
+}
