@@ -14,7 +14,9 @@
 struct wwi_scan {
     const ww_engine *eng;
     ww_result *res;
-    wwi_buf path;        /* layer path of the current layer */
+    char path[4096];     /* layer path of the current layer (no allocation: it must
+                          * survive allocation failures in nested layers) */
+    size_t path_len;
     size_t layer;        /* index of the current layer in res->layers */
     uint32_t depth;
     uint64_t members, inflated;
@@ -28,7 +30,7 @@ struct wwi_scan {
 const ww_limits *wwi_scan_limits(const wwi_scan *s) { return &s->eng->limits; }
 const ww_engine *wwi_scan_engine(const wwi_scan *s) { return s->eng; }
 uint32_t wwi_scan_depth(const wwi_scan *s) { return s->depth; }
-const char *wwi_scan_member(const wwi_scan *s) { return s->path.data ? s->path.data : ""; }
+const char *wwi_scan_member(const wwi_scan *s) { return s->path; }
 const char *wwi_scan_display(const wwi_scan *s) { return s->res->path; }
 const char *wwi_scan_ext(const wwi_scan *s) { return s->ext; }
 void wwi_scan_set_hint(wwi_scan *s, void *hint) { s->pending_hint = hint; }
@@ -104,9 +106,9 @@ static void verror(wwi_scan *s, ww_status st, uint64_t offset, const char *fmt, 
     vsnprintf(msg, sizeof msg, fmt, ap);
     const char *member = wwi_scan_member(s);
     if (r->status == WW_OK) {
-        char full[1200];
+        char full[1700];
         if (member[0])
-            snprintf(full, sizeof full, "%s: %s", member, msg);
+            snprintf(full, sizeof full, "%.600s: %s", member, msg);
         else
             snprintf(full, sizeof full, "%s", msg);
         r->status = st;
@@ -283,18 +285,20 @@ static ww_status nested(wwi_scan *s, wwi_src *child, const char *name, const cha
                        (unsigned)(s->depth + 1));
         return WW_OK; /* recorded; the parent goes on with its other members */
     }
-    size_t saved_len = s->path.len;
+    size_t saved_len = s->path_len;
     size_t saved_layer = s->layer;
     void *saved_hint = s->hint;
     char saved_ext[sizeof s->ext];
     memcpy(saved_ext, s->ext, sizeof saved_ext);
 
+    size_t nlen = strlen(name);
+    if (nlen + 1 >= sizeof s->path - saved_len)
+        return wwi_scan_limit(s, "max_depth", "layer path longer than %zu bytes at '%s'",
+                              sizeof s->path - 1, name);
     if (saved_len > 0)
-        st = wwi_buf_addc(&s->path, '/');
-    if (st == WW_OK)
-        st = wwi_buf_adds(&s->path, name);
-    if (st != WW_OK)
-        return wwi_scan_error(s, st, UINT64_MAX, "layer path too long");
+        s->path[s->path_len++] = '/';
+    memcpy(s->path + s->path_len, name, nlen + 1);
+    s->path_len += nlen;
     wwi_path_ext(name, s->ext, sizeof s->ext);
     s->hint = s->pending_hint;
     s->pending_hint = NULL;
@@ -308,8 +312,8 @@ static ww_status nested(wwi_scan *s, wwi_src *child, const char *name, const cha
     s->hint = saved_hint;
     s->layer = saved_layer;
     memcpy(s->ext, saved_ext, sizeof saved_ext);
-    s->path.len = saved_len;
-    s->path.data[saved_len] = '\0';
+    s->path_len = saved_len;
+    s->path[saved_len] = '\0';
     return fatal(st) ? st : WW_OK;
 }
 
@@ -349,7 +353,6 @@ static ww_status run_as(const ww_engine *e, wwi_src *src, const char *display,
     memset(&s, 0, sizeof s);
     s.eng = e;
     s.res = r;
-    wwi_buf_init(&s.path, 64 * 1024);
     wwi_path_ext(display, s.ext, sizeof s.ext);
     uint64_t t0 = wwi_now_ns();
     if (e->limits.max_time_ms)
@@ -358,9 +361,7 @@ static ww_status run_as(const ww_engine *e, wwi_src *src, const char *display,
     wwi_alloc_cfg cfg = {e->limits.max_alloc, e->fail_alloc, 0, false}, saved;
     wwi_alloc_configure(&cfg, &saved);
 
-    ww_status st = wwi_buf_adds(&s.path, "");
-    if (st == WW_OK)
-        st = push_layer(&s, src ? wwi_src_size(src) : 0);
+    ww_status st = push_layer(&s, src ? wwi_src_size(src) : 0);
     if (st == WW_OK && !r->path)
         st = WW_E_NOMEM;
     if (st == WW_OK && !src)
@@ -376,7 +377,6 @@ static ww_status run_as(const ww_engine *e, wwi_src *src, const char *display,
     if (wwi_alloc_current()->failed && r->status == WW_OK)
         r->status = WW_E_NOMEM; /* an injected fault may have been absorbed: never clean */
     wwi_alloc_restore(&saved);
-    wwi_buf_free(&s.path);
     if (!r->path) {
         ww_result_free(r);
         return WW_E_NOMEM;

@@ -1247,10 +1247,9 @@ static int complete_sol(wwp_ev *e, void *ctx)
 static int partial_val(wwp_ev *e, wwp_val *v, void *ctx)
 {
     rulek *r = ctx;
-    if (!wwp_vec_push(e->a, &r->vals, v))
+    if ((r->g->kind != G_SET && !wwp_vec_push(e->a, &r->keys, r->v)) ||
+        !wwp_vec_push(e->a, &r->vals, v))
         return wwp_ev_oom(e);
-    if (r->g->kind != G_SET && r->keys.n < r->vals.n)
-        return wwp_ev_fail(e, WW_E_INTERNAL, "eval_internal_error", 0, 0, "key/value mismatch");
     return K_CONT;
 }
 
@@ -1259,23 +1258,10 @@ static int partial_key(wwp_ev *e, wwp_val *k, void *ctx)
     rulek *r = ctx;
     if (r->g->kind == G_SET)
         return partial_val(e, k, r);
-    size_t before = r->vals.n;
-    if (!wwp_vec_push(e->a, &r->keys, k))
-        return wwp_ev_oom(e);
-    int rc;
-    if (!r->b->value) {
-        rc = partial_val(e, &wwp_v_true, r);
-    } else {
-        rc = wwp_eval_gen(e, r->b->value, partial_val, r);
-    }
-    /* One key may come with several values; keep keys and values paired. */
-    while (rc == K_CONT && r->vals.n > r->keys.n) {
-        if (!wwp_vec_push(e->a, &r->keys, k))
-            return wwp_ev_oom(e);
-    }
-    if (rc == K_CONT && r->vals.n == before)
-        r->keys.n--; /* the value was undefined */
-    return rc;
+    r->v = k; /* the current key */
+    if (!r->b->value)
+        return partial_val(e, &wwp_v_true, r);
+    return wwp_eval_gen(e, r->b->value, partial_val, r);
 }
 
 static int partial_sol(wwp_ev *e, void *ctx)

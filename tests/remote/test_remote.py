@@ -446,6 +446,12 @@ def test_offline_refuses_url(hub, ww):
     assert hub.requests() == []
 
 
+def test_hf_hub_offline_env(hub, ww):
+    r = ww("scan", "hf://acme/tiny-model", HF_HUB_OFFLINE="1")
+    assert r.rc == 2, str(r)
+    assert hub.requests() == [], "HF_HUB_OFFLINE=1 must not touch the network"
+
+
 # ------------------------------------------------------------------------------------------
 # retries and faults
 

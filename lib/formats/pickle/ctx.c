@@ -1,6 +1,7 @@
 /* Per-layer pickle context: the distinct globals a layer imports (with their
  * classification and how they were used), the Python 2 name mapping, one-shot
  * findings, and string decoding for import operands and nested payloads. */
+#include <stdarg.h>
 #include <stdio.h>
 #include "core/engine.h"
 #include "formats/pickle/pk.h"
@@ -76,13 +77,120 @@ void pk_ctx_free(pk_ctx *c)
     memset(c, 0, sizeof *c);
 }
 
+ww_status pk_err(pk_ctx *c, ww_status st, uint64_t off, const char *fmt, ...)
+{
+    if (c->embedded && st != WW_E_NOMEM && st != WW_E_TIMEOUT)
+        return st;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return wwi_scan_error(c->s, st, off, "%s", msg);
+}
+
+ww_status pk_lim(pk_ctx *c, const char *limit, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (c->embedded)
+        return WW_E_LIMIT;
+    return wwi_scan_limit(c->s, limit, "%s", msg);
+}
+
+void pk_find(pk_ctx *c, ww_severity sev, const char *kind, const char *module, const char *name,
+             uint64_t off, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!c->embedded) {
+        wwi_finding(c->s, sev, kind, module, name, off, "%s", msg);
+        return;
+    }
+    /* Inert until some other code loads it: suspicious, not an exploit. */
+    wwi_finding(c->s, sev > WW_SEV_MEDIUM ? WW_SEV_MEDIUM : sev, kind, module, name, c->emb_off,
+                "in a pickle embedded in data (runs only if loaded): %s", msg);
+}
+
 void pk_ctx_once(pk_ctx *c, uint32_t bit, ww_severity sev, const char *kind, uint64_t off,
                  const char *msg)
 {
     if (c->once & bit)
         return;
     c->once |= bit;
-    wwi_finding(c->s, sev, kind, NULL, NULL, off, "%s", msg);
+    pk_find(c, sev, kind, NULL, NULL, off, "%s", msg);
+}
+
+static int b64v(uint8_t ch)
+{
+    if (ch >= 'A' && ch <= 'Z')
+        return ch - 'A';
+    if (ch >= 'a' && ch <= 'z')
+        return ch - 'a' + 26;
+    if (ch >= '0' && ch <= '9')
+        return ch - '0' + 52;
+    if (ch == '+' || ch == '-')
+        return 62;
+    if (ch == '/' || ch == '_')
+        return 63;
+    return -1;
+}
+
+static int hexv(uint8_t ch);
+
+#define PK_EMB_DEPTH 3
+
+ww_status pk_embedded(pk_ctx *c, const uint8_t *p, size_t n, uint64_t off)
+{
+    if (c->emb_depth >= PK_EMB_DEPTH || n < 6)
+        return WW_OK;
+    wwi_buf b;
+    wwi_buf_init(&b, n);
+    ww_status st = WW_OK;
+    if (p[0] == 'g' && p[1] == 'A') { /* base64 of "\x80\x0N" */
+        uint32_t acc = 0;
+        int bits = 0;
+        for (size_t i = 0; i < n && st == WW_OK && p[i] != '='; i++) {
+            int v = b64v(p[i]);
+            if (v < 0)
+                break;
+            acc = (acc << 6) | (uint32_t)v;
+            bits += 6;
+            if (bits >= 8) {
+                bits -= 8;
+                st = wwi_buf_addc(&b, (char)((acc >> bits) & 0xff));
+            }
+        }
+    } else if (p[0] == '8' && p[1] == '0' && p[2] == '0') { /* hex */
+        for (size_t i = 0; i + 1 < n && st == WW_OK; i += 2) {
+            int hi = hexv(p[i]), lo = hexv(p[i + 1]);
+            if (hi < 0 || lo < 0)
+                break;
+            st = wwi_buf_addc(&b, (char)(hi * 16 + lo));
+        }
+    } else if (p[0] == 0x80)
+        st = wwi_buf_add(&b, p, n);
+    const uint8_t *d = (const uint8_t *)b.data;
+    if (st == WW_OK && b.len >= 4 && d[0] == 0x80 && d[1] >= 2 && d[1] <= 5 &&
+        d[b.len - 1] == '.') {
+        pk_ctx child;
+        uint64_t consumed = 0;
+        pk_ctx_init(&child, c->s);
+        child.embedded = true;
+        child.emb_depth = c->emb_depth + 1;
+        child.emb_off = c->embedded ? c->emb_off : off;
+        st = pk_run(&child, d, b.len, 0, &consumed);
+        pk_ctx_flush(&child);
+        pk_ctx_free(&child);
+    }
+    wwi_buf_free(&b);
+    return st == WW_E_NOMEM || st == WW_E_TIMEOUT ? st : WW_OK;
 }
 
 ww_status pk_ctx_add_view(pk_view **arr, size_t *n, size_t *cap, pk_view v)
@@ -190,7 +298,7 @@ ww_status pk_ctx_global(pk_ctx *c, const char *mod, size_t modlen, const char *n
     }
     /* Distinct globals per layer share the memo budget. */
     if (c->ng >= wwi_scan_limits(c->s)->max_memo)
-        return wwi_scan_limit(c->s, "max_memo", "more than %u distinct globals",
+        return pk_lim(c, "max_memo", "more than %u distinct globals",
                               (unsigned)wwi_scan_limits(c->s)->max_memo);
     if (c->ng == c->capg) {
         uint32_t nc = c->capg ? c->capg * 2 : 32;
@@ -246,10 +354,10 @@ void pk_ctx_flush(pk_ctx *c)
                 msg = "imported, not in the allow-list";
         }
         if (g->omodule)
-            wwi_finding(c->s, sev, "import", g->module, g->name, g->off, "%s (pickled as %s.%s)",
-                        msg, g->omodule, g->oname);
+            pk_find(c, sev, "import", g->module, g->name, g->off, "%s (pickled as %s.%s)", msg,
+                    g->omodule, g->oname);
         else
-            wwi_finding(c->s, sev, "import", g->module, g->name, g->off, "%s", msg);
+            pk_find(c, sev, "import", g->module, g->name, g->off, "%s", msg);
     }
 }
 

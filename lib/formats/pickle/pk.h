@@ -94,6 +94,11 @@ typedef struct pk_ctx {
     pk_view *skeys; /* storage keys from persistent ids, in order of appearance */
     size_t nskeys, capskeys;
     bool collect_strs; /* legacy torch: collect the string literals of a pickle */
+    /* Embedded pickle found in a data literal (inert unless someone loads it):
+     * findings are capped at MEDIUM and its parse errors are not the file's. */
+    bool embedded;
+    uint32_t emb_depth;
+    uint64_t emb_off;
     pk_view *strs;
     size_t nstrs, capstrs;
 } pk_ctx;
@@ -105,6 +110,16 @@ void pk_ctx_flush(pk_ctx *c);
 /* Record an import; applies the protocol < 3 name mapping. *gid out. */
 WW_NODISCARD ww_status pk_ctx_global(pk_ctx *c, const char *mod, size_t modlen, const char *name,
                                      size_t namelen, int proto, uint64_t off, uint32_t *gid);
+/* Reporting through the context (embedded pickles: capped, errors dropped). */
+ww_status pk_err(pk_ctx *c, ww_status st, uint64_t off, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+ww_status pk_lim(pk_ctx *c, const char *limit, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void pk_find(pk_ctx *c, ww_severity sev, const char *kind, const char *module, const char *name,
+             uint64_t off, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+/* Scan a data literal that holds a pickle (raw, base64 or hex) as embedded. */
+WW_NODISCARD ww_status pk_embedded(pk_ctx *c, const uint8_t *p, size_t n, uint64_t off);
+
 /* One-shot finding (per layer) identified by bit. */
 void pk_ctx_once(pk_ctx *c, uint32_t bit, ww_severity sev, const char *kind, uint64_t off,
                  const char *msg);

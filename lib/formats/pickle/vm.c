@@ -42,7 +42,7 @@ typedef struct vm {
 
 #define FAIL(code, ...)                                                  \
     do {                                                                 \
-        rc = wwi_scan_error(m->s, (code), op_off, __VA_ARGS__);          \
+        rc = pk_err(m->c, (code), op_off, __VA_ARGS__);          \
         goto done;                                                       \
     } while (0)
 #define TRY(expr)                                                        \
@@ -57,7 +57,7 @@ typedef struct vm {
 static ww_status grow_stack(vm *m)
 {
     if (m->cap >= m->lim->max_stack)
-        return wwi_scan_limit(m->s, "max_stack", "pickle stack deeper than %u",
+        return pk_lim(m->c, "max_stack", "pickle stack deeper than %u",
                               (unsigned)m->lim->max_stack);
     size_t nc = m->cap ? m->cap * 2 : 256;
     if (nc > m->lim->max_stack)
@@ -167,14 +167,14 @@ static const uint8_t *line(vm *m, size_t *n)
 static ww_status payload(vm *m, uint64_t n, uint64_t op_off, const uint8_t **p)
 {
     if (m->cur.err != WW_OK)
-        return wwi_scan_error(m->s, WW_E_TRUNCATED, op_off, "pickle truncated in a length field");
+        return pk_err(m->c, WW_E_TRUNCATED, op_off, "pickle truncated in a length field");
     if (n > wwi_cur_left(&m->cur))
-        return wwi_scan_error(m->s, WW_E_TRUNCATED, op_off,
+        return pk_err(m->c, WW_E_TRUNCATED, op_off,
                               "pickle opcode declares %llu bytes, only %llu remain",
                               (unsigned long long)n,
                               (unsigned long long)wwi_cur_left(&m->cur));
     if (n > m->lim->max_string || n > UINT32_MAX)
-        return wwi_scan_limit(m->s, "max_string", "pickle string of %llu bytes at offset %llu",
+        return pk_lim(m->c, "max_string", "pickle string of %llu bytes at offset %llu",
                               (unsigned long long)n, (unsigned long long)op_off);
     *p = wwi_cur_bytes(&m->cur, (size_t)n);
     return WW_OK;
@@ -198,7 +198,7 @@ static ww_status import(vm *m, const uint8_t *mp, size_t ml, const uint8_t *np, 
                         uint64_t off, uint32_t *gid)
 {
     if (ml == 0 || nl == 0 || memchr(mp, 0, ml) || memchr(np, 0, nl))
-        return wwi_scan_error(m->s, WW_E_FORMAT, off, "empty or NUL-containing import name");
+        return pk_err(m->c, WW_E_FORMAT, off, "empty or NUL-containing import name");
     return pk_ctx_global(m->c, (const char *)mp, ml, (const char *)np, nl, m->proto, off, gid);
 }
 
@@ -209,7 +209,7 @@ static ww_status import_vals(vm *m, const pk_val *mod, const pk_val *name, uint6
     if (st == WW_OK)
         st = pk_decode(name, &m->tmp2);
     if (st != WW_OK)
-        return st == WW_E_LIMIT ? wwi_scan_limit(m->s, "max_string", "import name too long")
+        return st == WW_E_LIMIT ? pk_lim(m->c, "max_string", "import name too long")
                                 : st;
     return import(m, (const uint8_t *)m->tmp.data, m->tmp.len, (const uint8_t *)m->tmp2.data,
                   m->tmp2.len, off, gid);
@@ -232,7 +232,7 @@ static void mutate_global(vm *m, const pk_val *t, uint64_t off, const char *what
     if (g->uses & PU_BUILD)
         return;
     g->uses |= PU_BUILD;
-    wwi_finding(m->s, WW_SEV_CRITICAL, "build", g->module, g->name, off,
+    pk_find(m->c, WW_SEV_CRITICAL, "build", g->module, g->name, off,
                 "%s on an imported object (overwrites attributes of a module, function or "
                 "class)",
                 what);
@@ -241,7 +241,8 @@ static void mutate_global(vm *m, const pk_val *t, uint64_t off, const char *what
 /* Scan a deserializer's bytes argument as a nested file. */
 static ww_status nested_arg(vm *m, const pk_val *args, const pk_glob *g, uint64_t off)
 {
-    if (!(args->flags & PF_FIRST) || (args->sub != PK_STR && args->sub != PK_BYTES))
+    if (m->c->embedded || !(args->flags & PF_FIRST) ||
+        (args->sub != PK_STR && args->sub != PK_BYTES))
         return WW_OK;
     pk_val a = mk_view(args->sub, args->v.p, args->n, args->flags & PF_ESC_MASK);
     wwi_buf b;
@@ -279,7 +280,7 @@ static ww_status call(vm *m, const pk_val *fn, const pk_val *args, bool newobj, 
         return WW_OK;
     default:
         /* The real unpickler raises TypeError here: the load ends. */
-        return wwi_scan_error(m->s, WW_E_FORMAT, off, "call of a non-callable value");
+        return pk_err(m->c, WW_E_FORMAT, off, "call of a non-callable value");
     }
     res->gid = fn->gid;
     if (fn->gid == PK_GID_NONE)
@@ -333,7 +334,7 @@ static ww_status joblib_skip(vm *m, const pk_val *state, uint64_t off)
     jl_state j = m->jl;
     memset(&m->jl, 0, sizeof m->jl);
     if (state->kind != PK_DICT || state->v.u != j.dict || !j.shape || !j.dtype)
-        return wwi_scan_error(m->s, WW_E_FORMAT, off,
+        return pk_err(m->c, WW_E_FORMAT, off,
                               "joblib NumpyArrayWrapper state not understood: cannot find "
                               "where its array data ends");
     const uint8_t *p = j.dt;
@@ -344,7 +345,7 @@ static ww_status joblib_skip(vm *m, const pk_val *state, uint64_t off)
     if (kind == 'O') {
         /* Object array: a nested pickle, read with the full unpickler. */
         if (m->c->jl_depth >= PK_JOBLIB_DEPTH)
-            return wwi_scan_limit(m->s, "max_depth", "joblib object arrays nested too deep");
+            return pk_lim(m->c, "max_depth", "joblib object arrays nested too deep");
         uint64_t consumed = 0;
         size_t left = wwi_cur_left(&m->cur);
         const uint8_t *rest = wwi_cur_peek(&m->cur, left);
@@ -370,18 +371,18 @@ static ww_status joblib_skip(vm *m, const pk_val *state, uint64_t off)
         itemsize = 0; /* void / structured dtypes may hold objects: not modelled */
     }
     if (!have || itemsize == 0)
-        return wwi_scan_error(m->s, WW_E_UNSUPPORTED, off,
+        return pk_err(m->c, WW_E_UNSUPPORTED, off,
                               "joblib array dtype '%.*s' not supported", (int)j.dtn,
                               (const char *)j.dt);
     uint64_t bytes;
     if (__builtin_mul_overflow(j.count, itemsize, &bytes))
-        return wwi_scan_error(m->s, WW_E_FORMAT, off, "joblib array size overflows");
+        return pk_err(m->c, WW_E_FORMAT, off, "joblib array size overflows");
     if (j.align) {
         uint8_t pad = wwi_cur_u8(&m->cur);
         wwi_cur_skip(&m->cur, pad);
     }
     if (m->cur.err != WW_OK || bytes > wwi_cur_left(&m->cur))
-        return wwi_scan_error(m->s, WW_E_TRUNCATED, off,
+        return pk_err(m->c, WW_E_TRUNCATED, off,
                               "joblib array data (%llu bytes) runs past the end",
                               (unsigned long long)bytes);
     wwi_cur_skip(&m->cur, (size_t)bytes);
@@ -493,7 +494,7 @@ static ww_status run_one(vm *m, bool *stopped)
     while (!wwi_cur_eof(c)) {
         op_off = c->pos;
         if (++m->ops > m->lim->max_pickle_ops)
-            return wwi_scan_limit(m->s, "max_pickle_ops", "more than %llu pickle opcodes",
+            return pk_lim(m->c, "max_pickle_ops", "more than %llu pickle opcodes",
                                   (unsigned long long)m->lim->max_pickle_ops);
         if ((m->ops & 0xfff) == 0)
             TRY(wwi_scan_check_time(m->s));
@@ -502,7 +503,7 @@ static ww_status run_one(vm *m, bool *stopped)
         case '(': /* MARK */
             if (m->nmarks == m->capmarks) {
                 if (m->capmarks >= m->lim->max_stack)
-                    return wwi_scan_limit(m->s, "max_stack", "more than %u nested MARKs",
+                    return pk_lim(m->c, "max_stack", "more than %u nested MARKs",
                                           (unsigned)m->lim->max_stack);
                 size_t nc = m->capmarks ? m->capmarks * 2 : 64;
                 if (nc > m->lim->max_stack)
@@ -639,6 +640,8 @@ static ww_status run_one(vm *m, bool *stopped)
             if (op == 'T' && (len & 0x80000000u))
                 FAIL(WW_E_FORMAT, "BINSTRING with a negative length");
             TRY(payload(m, len, op_off, &p));
+            if (len >= 16 && (p[0] == 0x80 || p[0] == 'g' || p[0] == '8'))
+                TRY(pk_embedded(m->c, p, len, op_off));
             TRY(push(m, mk_view(op == 'B' ? PK_BYTES : PK_STR, p, len, 0)));
             break;
         }
@@ -647,6 +650,8 @@ static ww_status run_one(vm *m, bool *stopped)
         case 'C': { /* SHORT_BINBYTES */
             uint8_t len = wwi_cur_u8(c);
             TRY(payload(m, len, op_off, &p));
+            if (len >= 16 && (p[0] == 0x80 || p[0] == 'g' || p[0] == '8'))
+                TRY(pk_embedded(m->c, p, len, op_off));
             TRY(push(m, mk_view(op == 'C' ? PK_BYTES : PK_STR, p, len, 0)));
             break;
         }
@@ -655,6 +660,8 @@ static ww_status run_one(vm *m, bool *stopped)
         case 0x96: { /* BYTEARRAY8 */
             uint64_t len = wwi_cur_u64le(c);
             TRY(payload(m, len, op_off, &p));
+            if (len >= 16 && (p[0] == 0x80 || p[0] == 'g' || p[0] == '8'))
+                TRY(pk_embedded(m->c, p, (size_t)len, op_off));
             TRY(push(m, mk_view(op == 0x8d ? PK_STR : PK_BYTES, p, (size_t)len, 0)));
             break;
         }
@@ -769,7 +776,7 @@ static ww_status run_one(vm *m, bool *stopped)
             NEED(1);
             rc = pk_memo_put(&m->memo, u, &m->st[m->sp - 1]);
             if (rc == WW_E_LIMIT)
-                return wwi_scan_limit(m->s, "max_memo", "more than %u pickle memo entries",
+                return pk_lim(m->c, "max_memo", "more than %u pickle memo entries",
                                       (unsigned)m->lim->max_memo);
             TRY(rc);
             break;
@@ -781,7 +788,7 @@ static ww_status run_one(vm *m, bool *stopped)
             if (!np)
                 FAIL(c->err, "pickle GLOBAL/INST lines unterminated");
             if (ml > PK_MAX_NAME || nl > PK_MAX_NAME)
-                return wwi_scan_limit(m->s, "max_string", "import name longer than %u bytes",
+                return pk_lim(m->c, "max_string", "import name longer than %u bytes",
                                       PK_MAX_NAME);
             TRY(import(m, mp, ml, np, nl, op_off, &gid));
             v = mk(PK_GLOBAL);
@@ -804,7 +811,7 @@ static ww_status run_one(vm *m, bool *stopped)
             v = mk(PK_GLOBAL);
             if (mo->kind == PK_STR && na->kind == PK_STR) {
                 if (mo->n > PK_MAX_NAME || na->n > PK_MAX_NAME)
-                    return wwi_scan_limit(m->s, "max_string",
+                    return pk_lim(m->c, "max_string",
                                           "import name longer than %u bytes", PK_MAX_NAME);
                 TRY(import_vals(m, mo, na, op_off, &gid));
                 v.gid = gid;
@@ -916,7 +923,7 @@ static ww_status run_one(vm *m, bool *stopped)
         }
     }
     if (!*stopped)
-        rc = wwi_scan_error(m->s, WW_E_TRUNCATED, c->pos, "pickle ends without STOP");
+        rc = pk_err(m->c, WW_E_TRUNCATED, c->pos, "pickle ends without STOP");
 done:
     return rc;
 }
@@ -937,7 +944,7 @@ ww_status pk_run(pk_ctx *c, const uint8_t *data, size_t len, uint32_t max_pickle
     wwi_buf_init(&m->tmp2, PK_MAX_NAME * 4);
     *consumed = 0;
     if (len == 0) {
-        rc = wwi_scan_error(c->s, WW_E_TRUNCATED, 0, "empty pickle stream");
+        rc = pk_err(c, WW_E_TRUNCATED, 0, "empty pickle stream");
         goto done;
     }
     uint32_t n = 0;
