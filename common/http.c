@@ -29,6 +29,7 @@ typedef struct xfer {
     wwx_http_sink sink;
     void *sink_ctx;
     bool overflow, sink_abort;
+    size_t sunk; /* bytes handed to the sink: once any were, a retry cannot rewind them */
     size_t cap;
     char *location;
     uint64_t content_length;
@@ -47,6 +48,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
             return 0;
         }
         x->resp->len += n;
+        x->sunk += n;
         return n;
     }
     size_t limit = x->sink ? 64 * 1024 : x->max_body;
@@ -314,7 +316,7 @@ int wwx_http_fetch(const wwx_http_opts *o, const char *method, const char *url, 
             if (cc == CURLE_OK && x.overflow)
                 cc = CURLE_FILESIZE_EXCEEDED;
             /* A sink that already consumed bytes cannot be rewound: no retry. */
-            bool can_retry = !(sink && resp->len > 0) && !x.sink_abort && !x.overflow;
+            bool can_retry = x.sunk == 0 && !x.sink_abort && !x.overflow;
             if (attempt < o->retries && can_retry && retryable(cc, resp->status)) {
                 free(x.location);
                 usleep((useconds_t)wait * 1000);

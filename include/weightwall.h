@@ -204,7 +204,66 @@ WW_API WW_NODISCARD ww_status ww_result_deserialize(const void *buf, size_t len,
 WW_API bool ww_format_info(size_t i, const char **name, bool *code_capable, bool *built);
 
 /* Policy API (Rego): see the section below, added by lib/policy. */
-/* @@POLICY_API@@ */
+/* ---- policy (Rego) ----------------------------------------------------- */
+/* A Rego policy: modules (OPA 1.x syntax, the subset in docs/policy/language.md)
+ * plus optional base data, compiled once and then evaluated any number of
+ * times, from any number of threads at once (read-only after compile).
+ * Errors go to errbuf as "FILE:LINE:COL: CODE: message" with OPA's error codes
+ * (rego_parse_error, rego_unsafe_var_error, rego_type_error,
+ * rego_recursion_error, eval_conflict_error, eval_builtin_error, ...), followed
+ * for compile errors by the source line and a caret. */
+typedef struct ww_policy ww_policy;
+
+WW_API WW_NODISCARD ww_status ww_policy_new(ww_policy **out);
+WW_API void ww_policy_free(ww_policy *p);
+/* Parse one module (copied). WW_E_POLICY_PARSE on a syntax error. */
+WW_API WW_NODISCARD ww_status ww_policy_add_module(ww_policy *p, const char *filename,
+                                                   const char *text, size_t len, char *errbuf,
+                                                   size_t errlen);
+/* Merge a JSON object into the base document `data` (deep merge; a conflict
+ * between two files is WW_E_POLICY_PARSE). */
+WW_API WW_NODISCARD ww_status ww_policy_add_data_json(ww_policy *p, const char *json, size_t len,
+                                                      char *errbuf, size_t errlen);
+/* Before compile. strict: builtin errors (type errors, division by zero, bad
+ * regex) abort evaluation instead of making the expression undefined. */
+WW_API void ww_policy_set_strict(ww_policy *p, bool strict);
+/* Before compile; 0 keeps a default. max_steps: unifications, iterations and
+ * calls per evaluation (default 10,000,000); max_depth: nested literals, rule
+ * and function calls (default 2,000); max_memory: bytes of values built by one
+ * evaluation (default 256 MiB). Running out is WW_E_LIMIT: treat it as deny. */
+WW_API void ww_policy_set_budget(ww_policy *p, uint64_t max_steps, uint32_t max_depth,
+                                 uint64_t max_memory);
+/* Fix time.now_ns() (nanoseconds since the epoch; 0: the clock, read once per
+ * evaluation). For reproducible tests. */
+WW_API void ww_policy_set_now_ns(ww_policy *p, int64_t now_ns);
+/* Group rules, resolve names and functions, check safety and recursion.
+ * WW_E_POLICY_PARSE on any compile error. */
+WW_API WW_NODISCARD ww_status ww_policy_compile(ww_policy *p, char *errbuf, size_t errlen);
+/* Evaluate one expression, usually a reference such as "data.cloudsmith.match",
+ * against an input document given as JSON text (input NULL: input is
+ * undefined). *out_json is the value as JSON (sets as sorted arrays), or NULL
+ * when the expression is undefined; free it with ww_policy_string_free.
+ * Returns WW_E_POLICY_PARSE (bad query), WW_E_POLICY_EVAL (conflict, strict
+ * builtin error), WW_E_LIMIT (budget), WW_E_FORMAT (input is not JSON). */
+WW_API WW_NODISCARD ww_status ww_policy_eval(const ww_policy *p, const char *query,
+                                             const char *input_json, size_t input_len,
+                                             char **out_json, char *errbuf, size_t errlen);
+/* Evaluate a full query ("data.x.p = v; v > 1") and return every solution as
+ * a JSON array of objects binding the query's named variables ("[]" when
+ * there is none), as `opa eval` reports them. */
+WW_API WW_NODISCARD ww_status ww_policy_query(const ww_policy *p, const char *query,
+                                              const char *input_json, size_t input_len,
+                                              char **out_json, char *errbuf, size_t errlen);
+/* Cloudsmith-style decision for package pkg (e.g. "cloudsmith"): *match is
+ * data.<pkg>.match (undefined counts as false; a non-boolean is an error) and
+ * *reasons_json a JSON array of strings gathered from data.<pkg>.reason and
+ * data.<pkg>.deny (sets, arrays, object keys or a single string), "[]" when
+ * none. One evaluation, so both see the same input and the same rule values. */
+WW_API WW_NODISCARD ww_status ww_policy_decide(const ww_policy *p, const char *pkg,
+                                               const char *input_json, size_t input_len,
+                                               bool *match, char **reasons_json, char *errbuf,
+                                               size_t errlen);
+WW_API void ww_policy_string_free(char *s);
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,8 @@ libmicrohttpd-dev libseccomp-dev libsqlite3-dev libpq-dev libssl-dev zlib1g-dev 
 liblzma-dev libbz2-dev valgrind
 python3 python3-pytest python3-yaml python3-numpy python3-torch python3-joblib python3-sklearn
 python3-h5py python3-onnx python3-dill python3-cloudpickle python3-protobuf python3-jinja2
-p7zip-full zstd xz-utils bzip2"
+p7zip-full zstd xz-utils bzip2
+postgresql chromium"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

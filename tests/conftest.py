@@ -176,7 +176,19 @@ def get_fixture_dir():
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     _FIXTURE_DIR = d
+    _remove_stale(base, d)
     return d
+
+
+def _remove_stale(base, keep):
+    """Drop fixture dirs of older generator versions (unused for an hour)."""
+    now = time.time()
+    for p in base.glob(f"weightwall-fixtures-{os.getuid()}-*"):
+        try:
+            if p != keep and p.is_dir() and now - p.stat().st_mtime > 3600:
+                shutil.rmtree(p, ignore_errors=True)
+        except OSError:
+            pass
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,8 @@ uint64_t wwi_src_bytes_read(const wwi_src *s)
 {
     while (s->kind == SRC_SUB)
         s = s->parent;
-    return s->bytes_read;
+    /* Overlapping views are counted once each; never report more than exists. */
+    return s->bytes_read < s->size ? s->bytes_read : s->size;
 }
 
 static ww_status callback_view(wwi_src *s, uint64_t off, size_t len, const uint8_t **out)

@@ -1,6 +1,7 @@
 /* The builtins table and the non-string builtins (aggregates, numbers, types,
  * objects, arrays, sets, JSON). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "policy/builtins.h"
 

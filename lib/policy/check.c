@@ -25,6 +25,7 @@ typedef struct scope {
     unsigned depth; /* nesting level: slots remember it to find outer variables */
 } scope;
 
+typedef struct slotset slotset;
 typedef struct cx {
     wwp_policy *p;
     wwp_arena *a;
@@ -37,6 +38,8 @@ typedef struct cx {
     int8_t *slot_owner_depth; /* scope depth owning each slot */
     const char **slot_names;
     unsigned depth; /* scope nesting */
+    bool head_only; /* resolving a ref head: the caller resolves the whole ref */
+    slotset *enum_sink; /* where ref-key variables go (unification keeps them apart) */
     wwp_group ***edges; /* per group: referenced groups */
     size_t *nedges, *capedges;
 } cx;
@@ -404,7 +407,7 @@ static bool globalize(cx *c, wwp_node *n)
     n->path = path;
     n->npath = np;
     n->slot = -1;
-    if (headtype == N_DATA)
+    if (headtype == N_DATA && !c->head_only)
         resolve_data(c, n);
     return true;
 }
@@ -607,7 +610,10 @@ static bool resolve_node(cx *c, wwp_node *n, scope *s, bool declare, unsigned de
             if (declare && !h->wildcard)
                 return cfail(c, "rego_compile_error", n->line, n->col,
                              "cannot assign to a reference");
-            if (!resolve_var(c, h, s, false))
+            c->head_only = true;
+            bool ok = resolve_var(c, h, s, false);
+            c->head_only = false;
+            if (!ok)
                 return false;
             if (h->type == N_REF) {
                 /* head became a global ref: splice it into this node */
@@ -739,10 +745,10 @@ static void collect_bodywide(cx *c, wwp_node *n, scope *s, unsigned depth)
 
 /* ---- safety: which literal needs and binds which variable -------------------- */
 
-typedef struct slotset {
+struct slotset {
     int *v;
     size_t n, cap;
-} slotset;
+};
 
 static bool ss_add(cx *c, slotset *s, int slot)
 {
@@ -849,7 +855,7 @@ static void collect(cx *c, wwp_node *n, int role, slotset *need, slotset *gives,
             collect(c, n->head, R_IN, need, gives, depth + 1);
         for (size_t i = 0; i < n->npath; i++) {
             if (n->path[i]->type == N_VAR)
-                ss_add(c, gives, n->path[i]->slot);
+                ss_add(c, c->enum_sink ? c->enum_sink : gives, n->path[i]->slot);
             else
                 collect(c, n->path[i], R_IN, need, gives, depth + 1);
         }
@@ -994,8 +1000,10 @@ static bool order_query(cx *c, wwp_query *q, uint8_t *bound)
             collect(c, l->rhs, R_IN, &li->need, &li->gives, 0);
             break;
         case L_UNIFY:
+            c->enum_sink = &li->gives;
             collect(c, l->expr, R_PAT, &li->need, &li->lpat, 0);
             collect(c, l->rhs, R_PAT, &li->need, &li->rpat, 0);
+            c->enum_sink = NULL;
             for (size_t k = 0; k < li->lpat.n; k++)
                 ss_add(c, &li->gives, li->lpat.v[k]);
             for (size_t k = 0; k < li->rpat.n; k++)

@@ -35,6 +35,8 @@ typedef struct wwp_rule {
 typedef struct wwp_module wwp_module;
 struct wwp_module {
     const char *file;
+    const char *src; /* copy of the text, for error excerpts */
+    size_t srclen;
     const char **pkg; /* package path segments */
     size_t npkg;
     wwp_import *imports;

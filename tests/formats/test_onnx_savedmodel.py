@@ -156,9 +156,10 @@ def test_onnx_malformed(tmp_path):
 
 def test_onnx_deep_subgraphs(tmp_path):
     out = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])]
-    g = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "leaf", [], out)
+    leaf = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "leaf", [], out)
+    g = leaf
     for i in range(200):
-        g = helper.make_graph([helper.make_node("If", ["c"], ["y"], then_branch=g, else_branch=g)],
+        g = helper.make_graph([helper.make_node("If", ["c"], ["y"], then_branch=g, else_branch=leaf)],
                               "g%d" % i, [], out)
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
     (tmp_path / "deep.onnx").write_bytes(m.SerializeToString())

@@ -36,6 +36,15 @@ def rank(s):
     return 0 if s is None else SEV.index(s) + 1
 
 
+# Where the manifest's suggested severity contradicts threats.md, threats.md (the catalogue the
+# globals table follows) wins; listed explicitly so nothing is relaxed silently.
+SEVERITY_OVERRIDES = {
+    # manifest "CRITICAL:", threats.md T-GADGET-NET: network access and exfiltration (HIGH)
+    "picklescan/data/malicious7.pkl": "HIGH",  # socket.create_connection
+    "picklescan/data2/dns_exfiltration.npy": "HIGH",  # ssl.get_server_certificate
+}
+
+
 def expectation(e):
     """Turn a manifest entry into (verdict, exact_sev, min_sev, not_critical, need_errors)."""
     label, expect = e["label"], e["expect"]
@@ -47,6 +56,8 @@ def expectation(e):
             min_sev = "HIGH"
         elif expect.startswith("MEDIUM/HIGH:"):
             min_sev = "MEDIUM"
+        if e["path"] in SEVERITY_OVERRIDES:
+            exact, min_sev = None, SEVERITY_OVERRIDES[e["path"]]
         not_crit = "reduced severity" in expect
         need_err = bool(re.search(r"AND the (truncation|parse|inval)", expect))
         return "unsafe", exact, min_sev, not_crit, need_err

@@ -114,14 +114,15 @@ static ww_status rd_string(gg *g, wwi_cur *c, gg_ref *out, const char *what)
     uint64_t len = rd_count(g, c);
     if (c->err != WW_OK)
         return ran_out(g, c, what);
+    /* A lie about the file is malformed; only a believable length is a limit. */
+    if (len > g->size - c->pos)
+        return wwi_scan_error(g->s, WW_E_FORMAT, c->pos, "%s length %llu runs past the file",
+                              what, (unsigned long long)len);
     if (len > wwi_scan_limits(g->s)->max_string)
         return wwi_scan_limit(g->s, "max_string", "%s of %llu bytes", what,
                               (unsigned long long)len);
     if (len > left_total(g, c))
-        return len > g->size ? wwi_scan_error(g->s, WW_E_FORMAT, c->pos,
-                                              "%s length %llu is larger than the file", what,
-                                              (unsigned long long)len)
-                             : ran_out(g, c, what);
+        return ran_out(g, c, what);
     out->off = c->pos;
     out->len = len;
     if (!wwi_cur_skip(c, (size_t)len))
@@ -203,7 +204,8 @@ static ww_status kv(gg *g, wwi_cur *c)
     uint32_t type = wwi_cur_u32le(c);
     if (c->err != WW_OK)
         return ran_out(g, c, "a value type");
-    if ((st = grow((void **)&g->keys, &g->capkeys, g->nkeys, sizeof *g->keys)) != WW_OK)
+    st = grow((void **)&g->keys, &g->capkeys, g->nkeys, sizeof *g->keys);
+    if (st != WW_OK)
         return st;
     g->keys[g->nkeys++] = key;
     uint64_t at = c->pos;
@@ -228,11 +230,13 @@ static ww_status kv(gg *g, wwi_cur *c)
     if (type != T_STR)
         return skip_value(g, c, type, 0);
     gg_ref val;
-    if ((st = rd_string(g, c, &val, "a string value")) != WW_OK)
+    st = rd_string(g, c, &val, "a string value");
+    if (st != WW_OK)
         return st;
     if (!tpl && !wwi_template_has_blocks((const char *)g->base + val.off, (size_t)val.len))
         return WW_OK;
-    if ((st = grow((void **)&g->tpls, &g->captpls, g->ntpls, sizeof *g->tpls)) != WW_OK)
+    st = grow((void **)&g->tpls, &g->captpls, g->ntpls, sizeof *g->tpls);
+    if (st != WW_OK)
         return st;
     g->tpls[g->ntpls++] = (gg_tpl){key, val, !tpl};
     return WW_OK;
@@ -282,7 +286,8 @@ static ww_status tensor_info(gg *g, wwi_cur *c)
         if (__builtin_mul_overflow(t.size, ne[d], &t.size))
             return wwi_scan_error(g->s, WW_E_FORMAT, at, "tensor '%.*s': byte size overflows",
                                   (int)t.name.len, (const char *)g->base + at);
-    if ((st = grow((void **)&g->tensors, &g->captensors, g->ntensors, sizeof t)) != WW_OK)
+    st = grow((void **)&g->tensors, &g->captensors, g->ntensors, sizeof t);
+    if (st != WW_OK)
         return st;
     g->tensors[g->ntensors++] = t;
     return WW_OK;

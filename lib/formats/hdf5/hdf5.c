@@ -10,6 +10,7 @@
 #include "formats/format.h"
 #include "util/strutil.h"
 #if WW_HAVE_HDF5
+#include "formats/hdf5/h5guard.h"
 #include "formats/hdf5/h5img.h"
 #include "formats/keras/keras.h"
 #include "util/alloc.h"
@@ -74,6 +75,11 @@ static ww_status scan(wwi_scan *s, wwi_src *in)
     ww_status st = wwi_src_view_all(in, lim->max_member_bytes, &img);
     if (st != WW_OK)
         return wwi_scan_error(s, st, 0, "cannot read the HDF5 file: %s", ww_strerror(st));
+    uint64_t bad = 0;
+    if (wwi_h5_guard(img, (size_t)size, &bad) != WW_OK)
+        return wwi_scan_error(s, WW_E_FORMAT, bad,
+                              "malformed global heap collection at offset %llu (would hang "
+                              "libhdf5)", (unsigned long long)bad);
     st = wwi_h5_read_root_attrs(img, (size_t)size, attrs, A_COUNT, lim->max_header_bytes, err,
                                 sizeof err);
     if (st != WW_OK) {

@@ -76,7 +76,9 @@ static ww_status walk_graph(onnx_ctx *x, wwi_cur *c, uint32_t depth, const char 
 
 static ww_status depth_check(onnx_ctx *x, uint32_t depth, const char *where)
 {
-    if (depth > x->max_depth)
+    /* Each level costs ~2 KB of stack here: a hard ceiling keeps a raised
+     * max_json_depth from turning into a stack overflow. */
+    if (depth > x->max_depth || depth > ONNX_MAX_NEST)
         return wwi_scan_limit(x->s, "max_json_depth", "ONNX subgraphs nested deeper than %u at %s",
                               (unsigned)x->max_depth, where);
     return WW_OK;
@@ -231,10 +233,11 @@ static ww_status walk_graph(onnx_ctx *x, wwi_cur *c, uint32_t depth, const char 
     while (wwi_pb_next(&pre, &f, x->max_depth))
         if (f.num == ONNX_GRAPH_NAME && f.wt == WWI_PB_LEN)
             wwi_printable(wwi_pb_data(&pre, &f), f.len, gname, sizeof gname);
+    (void)parent; /* the full path would grow with depth; the level is enough */
     if (depth <= 1)
         snprintf(where, sizeof where, "graph '%s'", gname);
     else
-        snprintf(where, sizeof where, "subgraph '%s' of %s", gname, parent);
+        snprintf(where, sizeof where, "subgraph '%s' (level %u)", gname, (unsigned)(depth / 2));
 
     while (st == WW_OK && wwi_pb_next(c, &f, x->max_depth)) {
         if (f.num != ONNX_GRAPH_NODE && f.num != ONNX_GRAPH_INITIALIZER &&

@@ -61,6 +61,7 @@ enum {
     ONNX_DATA_LOCATION_EXTERNAL = 1,
 };
 
+#define ONNX_MAX_NEST 256 /* hard recursion ceiling (~2 KB stack per level) */
 #define ONNX_MAX_IR_VERSION 16 /* 12 is current (2025); leave room for a few releases */
 
 typedef struct onnx_fn {
