@@ -193,7 +193,9 @@ void gmet_scan(gate *g, ww_verdict v, uint64_t ns);
 char *gmet_render(gate *g); /* Prometheus text, malloc'd */
 
 /* ---- HTTP front (http.c, admin.c) ---- */
-int ghttp_run(gate *g, volatile sig_atomic_t *stop);
+struct MHD_Daemon;
+struct MHD_Daemon *ghttp_start(gate *g, const char *addr, int port, int *bound, char *err,
+                               size_t errlen);
 struct MHD_Connection;
 struct MHD_Response;
 /* Admin routes: returns an MHD result code, or -1 when the URL is not an admin route. */

@@ -249,6 +249,15 @@ static ww_status scan_layer(wwi_scan *s, wwi_src *src, const char *forced)
         fmt = wwi_format_detect(head, n, size);
     }
     if (!fmt) {
+        /* T-HUB-INDIRECTION: Python files in a model repo run with
+         * trust_remote_code (modeling_*.py) or torch.hub.load (hubconf.py). */
+        if (wwi_str_eq(s->ext, ".py")) {
+            wwi_scan_set_format(s, "python", true);
+            wwi_finding(s, WW_SEV_MEDIUM, "code", NULL, NULL, UINT64_MAX,
+                        "Python source in a model repository: executes only with "
+                        "trust_remote_code / torch.hub.load, but then runs as is");
+            return WW_OK;
+        }
         if (model_extension(s->ext))
             return wwi_scan_error(s, WW_E_FORMAT, 0,
                                   size == 0 ? "empty file where a model (%s) was expected"

@@ -10,6 +10,19 @@ struct wwp_chunk {
 
 #define CHUNK_MIN (16u * 1024u)
 
+void wwp_arena_reserve(wwp_arena *a, size_t n)
+{
+    if (a->head == NULL && n > CHUNK_MIN) {
+        wwp_chunk *c = wwi_malloc(sizeof(*c) + n);
+        if (c) {
+            c->size = n;
+            c->used = 0;
+            c->next = NULL;
+            a->head = c;
+        }
+    }
+}
+
 void wwp_arena_init(wwp_arena *a, size_t max)
 {
     a->head = NULL;

@@ -18,6 +18,8 @@ typedef struct wwp_arena {
 
 void wwp_arena_init(wwp_arena *a, size_t max);
 void wwp_arena_free(wwp_arena *a);
+/* One first chunk of n bytes (a size hint: fewer mallocs for big inputs). */
+void wwp_arena_reserve(wwp_arena *a, size_t n);
 /* Zeroed, 16-byte aligned memory; NULL on failure (hit_limit says why). */
 void *wwp_alloc(wwp_arena *a, size_t n);
 void *wwp_alloc_array(wwp_arena *a, size_t nmemb, size_t size);

@@ -183,7 +183,7 @@ int bi_numbers_range(wwp_ev *e, wwp_val **a, wwp_val **out)
     uint64_t n = (lo <= hi ? (uint64_t)hi - (uint64_t)lo : (uint64_t)lo - (uint64_t)hi) + 1;
     if (n > 10000000 || n > e->max_steps - (e->steps < e->max_steps ? e->steps : e->max_steps))
         return wwp_ev_fail(e, WW_E_LIMIT, "eval_limit_error", 0, 0,
-                           "numbers.range: %llu elements exceed the evaluation budget",
+                           "policy step budget exceeded (numbers.range of %llu elements)",
                            (unsigned long long)n);
     e->steps += n;
     wwp_val **items = wwp_alloc_array(e->a, (size_t)n, sizeof(*items));

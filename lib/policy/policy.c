@@ -235,6 +235,9 @@ static ww_status run_start(const ww_policy *w, run *r, const char *query, const 
     const wwp_policy *p = &w->p;
     memset(r, 0, sizeof(*r));
     wwp_arena_init(&r->arena, (size_t)p->max_memory);
+    /* Values take about 4x the JSON text; one chunk avoids malloc churn. */
+    if (input && input_len < (64u << 20))
+        wwp_arena_reserve(&r->arena, input_len * 4 + (64u << 10));
     wwp_ev_init(&r->e, p, &r->arena, &r->err);
     if (r->e.st != WW_OK)
         return r->e.st;

@@ -284,10 +284,11 @@ static long hex4(const char *s)
 static wwp_val *jp_string(jp *p)
 {
     size_t start = ++p->pos; /* skip '"' */
-    bool plain = true;
+    bool plain = true, ascii = true;
     size_t i = start;
     while (i < p->len && p->s[i] != '"') {
         unsigned char c = (unsigned char)p->s[i];
+        ascii &= c < 0x80;
         if (c == '\\') {
             plain = false;
             i += 2;
@@ -305,7 +306,7 @@ static wwp_val *jp_string(jp *p)
         return NULL;
     }
     size_t end = i;
-    if (!wwp_utf8_valid(p->s + start, end - start)) {
+    if (!ascii && !wwp_utf8_valid(p->s + start, end - start)) {
         jp_fail(p, WW_E_FORMAT, "invalid UTF-8 in string");
         return NULL;
     }

@@ -520,3 +520,37 @@ def test_symlink_given_twice_scanned_once(ww, tmp_path, demo):
     r = ww("scan", tmp_path / "real.pkl", tmp_path / "alias.pkl")
     assert r.rc == 1
     assert len(r.json["files"]) == 1
+
+
+# ----------------------------------------------------------------------------- repo-level threats
+
+def test_hub_indirection_auto_map_and_code(ww, tmp_path, benign_pt):
+    """T-HUB-INDIRECTION: a repo whose config.json has auto_map and ships modeling_*.py runs that
+    code with trust_remote_code=True; threats.md: report code files and auto_map (MEDIUM)."""
+    shutil.copy(benign_pt, tmp_path / "pytorch_model.bin")
+    (tmp_path / "config.json").write_text(json.dumps(
+        {"model_type": "evil", "auto_map": {"AutoModel": "modeling_evil.EvilModel"}}))
+    (tmp_path / "modeling_evil.py").write_text("import os\nos.system('id')\n")
+    r = ww("scan", tmp_path)
+    assert r.rc == 1
+    cfg = entry_by_name(r.json, "config.json")
+    assert cfg["verdict"] == "unsafe" and cfg["max_severity"] == "MEDIUM", cfg
+    code = entry_by_name(r.json, "modeling_evil.py")
+    assert code["max_severity"] in ("MEDIUM", "HIGH", "CRITICAL") and not code["skipped"], (
+        f"repository code file not reported (threats.md T-HUB-INDIRECTION): {code}")
+    assert entry_by_name(r.json, "pytorch_model.bin")["verdict"] == "clean"
+
+
+def test_many_files(ww, tmp_path, demo):
+    """T-RES-MANY-FILES (scaled down): 3000 files in nested dirs, one malicious, scanned once each."""
+    small = b"\x80\x04]\x94."  # empty list pickle
+    for i in range(30):
+        d = tmp_path / f"d{i:02d}"
+        d.mkdir()
+        for j in range(100):
+            (d / f"f{j:03d}.pkl").write_bytes(small)
+    shutil.copy(demo / "test_critical.pkl", tmp_path / "d17" / "f050.pkl")
+    r = ww("scan", "-j", "2", tmp_path, timeout=120)
+    assert r.rc == 1
+    s = r.json["summary"]
+    assert s["scanned"] == 3000 and s["unsafe"] == 1 and s["clean"] == 2999, s

@@ -121,8 +121,8 @@ static void test_sub_and_match(void)
     static const wwi_pb_shape shape[] = {{1, WWI_PB_LEN}, {2, WWI_PB_VARINT}, {0, 0}};
     CHECK(wwi_pb_match(m + 2, 6, false, shape) == 2);
     CHECK(wwi_pb_match(m, sizeof m, false, shape) == 1);
-    CHECK(wwi_pb_match(m + 2, 4, false, shape) == -1); /* cut, not partial */
-    CHECK(wwi_pb_match(m + 2, 4, true, shape) == 1);   /* cut, partial head */
+    CHECK(wwi_pb_match(m + 2, 3, false, shape) == -1); /* cut, not partial */
+    CHECK(wwi_pb_match(m + 2, 3, true, shape) == 1);   /* cut, partial head */
     const uint8_t other[] = {0x18, 0x01};
     CHECK(wwi_pb_match(other, 2, true, shape) == -1);
 }

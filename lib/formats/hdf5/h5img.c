@@ -172,6 +172,13 @@ done:
         H5Aclose(attr);
 }
 
+static herr_t count_attr(hid_t loc, const char *name, const H5A_info_t *info, void *udata)
+{
+    (void)loc, (void)name, (void)info;
+    (*(size_t *)udata)++;
+    return 0;
+}
+
 ww_status wwi_h5_read_root_attrs(const uint8_t *img, size_t len, wwi_h5_attr *attrs,
                                  size_t nattrs, uint64_t max_len, char *err, size_t errlen)
 {
@@ -220,6 +227,15 @@ ww_status wwi_h5_read_root_attrs(const uint8_t *img, size_t len, wwi_h5_attr *at
     root = H5Gopen2(file, "/", H5P_DEFAULT);
     if (root < 0) {
         snprintf(err, errlen, "libhdf5 cannot open the root group");
+        rc = WW_E_FORMAT;
+        goto done;
+    }
+    /* Every root attribute must decode: a damaged attribute list could hide
+     * model_config from a lookup by name while Keras' h5py still finds it. */
+    size_t count = 0;
+    hsize_t pos = 0;
+    if (H5Aiterate2(root, H5_INDEX_NAME, H5_ITER_NATIVE, &pos, count_attr, &count) < 0) {
+        snprintf(err, errlen, "libhdf5 cannot list the root group's attributes (malformed)");
         rc = WW_E_FORMAT;
         goto done;
     }

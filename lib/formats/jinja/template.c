@@ -14,7 +14,7 @@
 #include "util/strutil.h"
 
 #define MAX_HITS 32
-#define MAX_LOCALS 4096
+#define MAX_LOCALS 1024
 #define MAX_STMT_DEPTH 256
 #define MAX_CONCAT (1u << 20) /* literal text kept for assembled-name checks */
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -391,22 +391,22 @@ static void analyse_block(tctx *c)
             rate_attr(c, nm, len, t->pos, false);
             continue;
         }
-        if (is_local(c, nm, len))
-            continue;
-        if (tlex_is_op(lx, i + 1, "(")) {
-            const tname *call = find(tn_calls, N(tn_calls), nm, len);
-            if (call)
-                add_hit(c, call->sev, nm, len, t->pos, "calls %s() (%s)", call->why);
-        }
+        /* Locals are looked up only for names that matter: the lookup is linear. */
+        const tname *call =
+            tlex_is_op(lx, i + 1, "(") ? find(tn_calls, N(tn_calls), nm, len) : NULL;
+        if (call && !is_local(c, nm, len))
+            add_hit(c, call->sev, nm, len, t->pos, "calls %s() (%s)", call->why);
         bool walk = tlex_is_op(lx, i + 1, ".") || tlex_is_op(lx, i + 1, "[") ||
                     (tlex_is_op(lx, i + 1, "|") && tlex_is_name(lx, i + 2, "attr"));
         if (!walk)
             continue;
         for (size_t k = 0; k < N(tn_roots); k++)
             if (strlen(tn_roots[k]) == len && wwi_bytes_eq(tn_roots[k], nm, len)) {
-                add_hit(c, WW_SEV_HIGH, nm, len, t->pos,
-                        "walks the attributes of the global '%s'%s (classic SSTI gadget root)",
-                        "");
+                if (!is_local(c, nm, len))
+                    add_hit(c, WW_SEV_HIGH, nm, len, t->pos,
+                            "walks the attributes of the global '%s'%s (classic SSTI gadget "
+                            "root)",
+                            "");
                 break;
             }
     }

@@ -152,9 +152,9 @@ static int probe_text(const uint8_t *head, size_t n)
         case 'G': if (!wwi_cur_skip(&c, 8)) return 0; depth++; break;
         case 'U': case 'T': case 'X': {
             uint32_t len = op == 'U' ? wwi_cur_u8(&c) : wwi_cur_u32le(&c);
-            if (c.err || (len > wwi_cur_left(&c) && len > 1u << 30))
+            if (c.err)
                 return 0;
-            if (len > wwi_cur_left(&c))
+            if (len > wwi_cur_left(&c)) /* cut by the probe window, or a lying length */
                 return global ? 40 : 0;
             wwi_cur_skip(&c, len);
             depth++;

@@ -31,7 +31,7 @@ enum pk_flag {
     PF_ESC_V = 1u << 1,   /* body of a UNICODE line: raw-unicode-escape + latin-1 */
     PF_LATIN1 = 1u << 2,  /* UTF-8 text that _codecs.encode(.., 'latin1') turned to bytes */
     PF_INTS = 1u << 3,    /* tuple of small ints: v.u = their product */
-    PF_STORAGE = 1u << 4, /* ('storage', type, KEY, loc, n): v.p/n = KEY, gid = type */
+    PF_STORAGE = 1u << 4, /* ('storage', type, KEY, loc, n[, view]): v.p/n = KEY, gid = type */
     PF_DTYPE = 1u << 5,   /* numpy.dtype(v.p/n, ...) result */
     PF_FIRST = 1u << 6,   /* tuple: first element recorded (sub = kind; view or gid) */
     PF_BIGINT = 1u << 7,  /* int that is negative or does not fit 64 bits */
@@ -45,7 +45,8 @@ typedef struct pk_val {
     } v;
     uint32_t n;
     uint32_t gid;
-    uint8_t kind, flags, sub, pad_;
+    uint8_t kind, flags, sub;
+    uint8_t aux; /* tuple: 1 = legacy torch ('module', cls, file, source) persistent id */
 } pk_val;
 
 /* What a known global does for the machine (not its verdict: that is the table). */

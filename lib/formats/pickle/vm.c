@@ -91,7 +91,7 @@ static inline pk_val mk(uint8_t kind)
     v.kind = kind;
     v.flags = 0;
     v.sub = 0;
-    v.pad_ = 0;
+    v.aux = 0;
     return v;
 }
 
@@ -140,6 +140,14 @@ static pk_val make_tuple(const pk_val *it, size_t k)
         t.v.p = it[2].v.p;
         t.n = it[2].n;
         t.gid = it[1].kind == PK_GLOBAL ? it[1].gid : PK_GID_NONE;
+        return t;
+    }
+    if (k == 4 && val_is(&it[0], "module") && it[1].kind == PK_GLOBAL) {
+        /* legacy torch.save of an nn.Module: persistent_load returns the class */
+        t.flags = PF_FIRST;
+        t.sub = PK_GLOBAL;
+        t.gid = it[1].gid;
+        t.aux = 1;
         return t;
     }
     if (k >= 1 && (it[0].kind == PK_STR || it[0].kind == PK_BYTES)) {
@@ -608,6 +616,12 @@ static ww_status run_one(vm *m, bool *stopped)
             if (v.kind == PK_TUPLE && (v.flags & PF_STORAGE)) {
                 pk_view kv = {v.v.p, v.n, storage_elsize(m->c, v.gid)};
                 TRY(pk_ctx_add_view(&m->c->skeys, &m->c->nskeys, &m->c->capskeys, kv));
+            }
+            if (v.kind == PK_TUPLE && v.aux == 1) {
+                pk_val cls = mk(PK_GLOBAL);
+                cls.gid = v.gid;
+                TRY(push(m, cls));
+                break;
             }
             TRY(push(m, mk(PK_OTHER)));
             break;
