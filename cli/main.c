@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "serve/serve.h"
 #include "weightwall.h"
 #if __has_include("cli/cmd_policy.h")
 #include "cli/cmd_policy.h"
@@ -16,6 +17,7 @@ static const char usage[] =
     "Commands:\n"
     "  scan PATH...       scan model files, directories, archives (see `weightwall scan --help`)\n"
     "  policy ...         evaluate Rego policies over scan results (`weightwall policy --help`)\n"
+    "  serve ...          run the scanning Hugging Face proxy (`weightwall serve --help`)\n"
     "  formats            list the formats weightwall recognises and whether they can carry code\n"
     "  limits             list the scan limits and their defaults\n"
     "  version            print the version\n"
@@ -36,6 +38,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "scan") == 0)
         return ww_cmd_scan(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0)
+        return ww_cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "formats") == 0)
         return ww_cmd_formats(argc - 1, argv + 1);
     if (strcmp(cmd, "limits") == 0)

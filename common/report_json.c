@@ -61,7 +61,8 @@ json_t *wwx_result_json(const ww_result *r, ww_severity min_sev)
     json_t *findings = json_array();
     for (size_t i = 0; i < ww_result_finding_count(r); i++) {
         const ww_finding *f = ww_result_finding(r, i);
-        if (f->severity < min_sev)
+        /* Notes (severity NONE) never affect the verdict and are always listed. */
+        if (f->severity < min_sev && f->severity != WW_SEV_NONE)
             continue;
         json_t *fo = json_object();
         json_object_set_new(fo, "severity", json_string(ww_severity_name(f->severity)));

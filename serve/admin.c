@@ -42,6 +42,8 @@ static void sb_put(sb *s, const char *t, size_t n)
     s->b[s->n] = '\0';
 }
 
+#define SB_LIT(s, lit) sb_put((s), (lit), sizeof(lit) - 1)
+
 static void sb_printf(sb *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void sb_printf(sb *s, const char *fmt, ...)
 {
@@ -60,11 +62,11 @@ static void sb_esc(sb *s, const char *t)
         return;
     for (; *t; t++) {
         switch (*t) {
-        case '<': sb_put(s, "&lt;", 4); break;
-        case '>': sb_put(s, "&gt;", 4); break;
-        case '&': sb_put(s, "&amp;", 5); break;
-        case '"': sb_put(s, "&quot;", 6); break;
-        case '\'': sb_put(s, "&#39;", 5); break;
+        case '<': SB_LIT(s, "&lt;"); break;
+        case '>': SB_LIT(s, "&gt;"); break;
+        case '&': SB_LIT(s, "&amp;"); break;
+        case '"': SB_LIT(s, "&quot;"); break;
+        case '\'': SB_LIT(s, "&#39;"); break;
         default: sb_put(s, t, 1);
         }
     }
@@ -210,12 +212,12 @@ static void findings_html(sb *s, const char *findings_json)
     json_t *arr = findings_json ? json_loads(findings_json, 0, NULL) : NULL;
     size_t i;
     json_t *f;
-    sb_put(s, "<ul class=\"findings\">", 21);
+    SB_LIT(s, "<ul class=\"findings\">");
     json_array_foreach(arr, i, f)
     {
-        sb_put(s, "<li><code>", 10);
+        SB_LIT(s, "<li><code>");
         sb_esc(s, jstr(f, "path"));
-        sb_put(s, "</code> ", 8);
+        SB_LIT(s, "</code> ");
         sb_esc(s, jstr(f, "verdict"));
         size_t k;
         json_t *x;
@@ -224,28 +226,28 @@ static void findings_html(sb *s, const char *findings_json)
         {
             if (shown++ >= 5)
                 break;
-            sb_put(s, "<br>", 4);
+            SB_LIT(s, "<br>");
             sb_esc(s, jstr(x, "severity"));
-            sb_put(s, " ", 1);
+            SB_LIT(s, " ");
             if (json_is_string(json_object_get(x, "module"))) {
                 sb_esc(s, jstr(x, "module"));
-                sb_put(s, ".", 1);
+                SB_LIT(s, ".");
                 sb_esc(s, jstr(x, "name"));
-                sb_put(s, " ", 1);
+                SB_LIT(s, " ");
             }
-            sb_put(s, "&mdash; ", 8);
+            SB_LIT(s, "&mdash; ");
             sb_esc(s, jstr(x, "message"));
         }
         json_array_foreach(json_object_get(f, "errors"), k, x)
         {
             if (k >= 3)
                 break;
-            sb_put(s, "<br>error: ", 11);
+            SB_LIT(s, "<br>error: ");
             sb_esc(s, jstr(x, "message"));
         }
-        sb_put(s, "</li>", 5);
+        SB_LIT(s, "</li>");
     }
-    sb_put(s, "</ul>", 5);
+    SB_LIT(s, "</ul>");
     json_decref(arr);
 }
 
@@ -282,37 +284,37 @@ static int page(gate *g, struct MHD_Connection *c, const char *token, int *statu
         bool released = json_is_string(json_object_get(row, "release_reason"));
         sb_printf(&s, "<tr class=\"%s\" data-repo=\"", released ? "released" : "quarantined");
         sb_esc(&s, jstr(row, "repo"));
-        sb_put(&s, "\" data-revision=\"", 17);
+        SB_LIT(&s, "\" data-revision=\"");
         sb_esc(&s, jstr(row, "revision"));
-        sb_put(&s, "\"><td>", 6);
+        SB_LIT(&s, "\"><td>");
         sb_esc(&s, jstr(row, "repo"));
-        sb_put(&s, "</td><td><code>", 15);
+        SB_LIT(&s, "</td><td><code>");
         sb_esc(&s, jstr(row, "revision"));
         sb_printf(&s, "</code></td><td>%s</td><td class=\"reason\">",
                   fmt_time(json_string_value(json_object_get(row, "decided_at")), tbuf,
                            sizeof tbuf));
         sb_esc(&s, jstr(row, "message"));
-        sb_put(&s, "</td><td>", 9);
+        SB_LIT(&s, "</td><td>");
         findings_html(&s, json_string_value(json_object_get(row, "findings")));
-        sb_put(&s, "</td><td>", 9);
+        SB_LIT(&s, "</td><td>");
         if (released) {
-            sb_put(&s, "RELEASED by ", 12);
+            SB_LIT(&s, "RELEASED by ");
             sb_esc(&s, jstr(row, "released_by"));
-            sb_put(&s, ": ", 2);
+            SB_LIT(&s, ": ");
             sb_esc(&s, jstr(row, "release_reason"));
         } else {
             nq++;
-            sb_put(&s, "<form method=\"post\" action=\"/admin/release\">"
-                       "<input type=\"hidden\" name=\"token\" value=\"", 88);
+            SB_LIT(&s, "<form method=\"post\" action=\"/admin/release\">"
+                       "<input type=\"hidden\" name=\"token\" value=\"");
             sb_esc(&s, token);
-            sb_put(&s, "\"><input type=\"hidden\" name=\"repo\" value=\"", 43);
+            SB_LIT(&s, "\"><input type=\"hidden\" name=\"repo\" value=\"");
             sb_esc(&s, jstr(row, "repo"));
-            sb_put(&s, "\"><input type=\"hidden\" name=\"revision\" value=\"", 47);
+            SB_LIT(&s, "\"><input type=\"hidden\" name=\"revision\" value=\"");
             sb_esc(&s, jstr(row, "revision"));
             sb_printf(&s, "\"><input name=\"reason\" required placeholder=\"reason (audit log)\">"
                           "<button type=\"submit\">Release</button></form>");
         }
-        sb_put(&s, "</td></tr>", 10);
+        SB_LIT(&s, "</td></tr>");
     }
     json_decref(q);
     sb_printf(&s, "</table><p id=\"quarantine-count\">%zu quarantined revision(s) awaiting "
@@ -334,7 +336,7 @@ static int page(gate *g, struct MHD_Connection *c, const char *token, int *statu
         sb_esc(&s, jstr(row, "path"));
         sb_printf(&s, "</td><td>%s</td><td>%s</td><td>", jstr(row, "status"), jstr(row, "bytes"));
         sb_esc(&s, jstr(row, "client"));
-        sb_put(&s, "</td></tr>", 10);
+        SB_LIT(&s, "</td></tr>");
     }
     json_decref(dl);
     sb_printf(&s, "</table>");
@@ -351,13 +353,13 @@ static int page(gate *g, struct MHD_Connection *c, const char *token, int *statu
         sb_printf(&s, "<tr><td>%s</td><td>",
                   fmt_time(json_string_value(json_object_get(row, "ts")), tbuf, sizeof tbuf));
         sb_esc(&s, jstr(row, "node"));
-        sb_put(&s, "</td><td>", 9);
+        SB_LIT(&s, "</td><td>");
         sb_esc(&s, jstr(row, "event"));
-        sb_put(&s, "</td><td>", 9);
+        SB_LIT(&s, "</td><td>");
         sb_esc(&s, jstr(row, "repo"));
         sb_printf(&s, "</td><td><code>%.12s</code></td><td>", jstr(row, "revision"));
         sb_esc(&s, jstr(row, "detail"));
-        sb_put(&s, "</td></tr>", 10);
+        SB_LIT(&s, "</td></tr>");
     }
     json_decref(au);
     sb_printf(&s, "</table></body></html>\n");

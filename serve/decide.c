@@ -453,7 +453,7 @@ static void decide_job(gate *g, gate_job *j, void *p)
     if (pst != 0) {
         /* A policy that cannot be evaluated refuses. */
         state = "quarantine";
-        snprintf(msg, sizeof msg, "%s@%.7s refused: policy '%s' failed to evaluate: %s", rk,
+        snprintf(msg, sizeof msg, "%.300s@%.7s refused: policy '%.100s' failed to evaluate: %.500s", rk,
                  r->commit, g->policy_name, perr);
         free(reasons);
         json_t *ra = json_pack("[s]", perr);
@@ -476,11 +476,11 @@ static void decide_job(gate *g, gate_job *j, void *p)
             for (size_t k = 0; k < r->nfiles; k++)
                 if (ww_result_verdict(res[k]) != WW_VERDICT_CLEAN)
                     append_finding_text(why, sizeof why, r->files[k].path, res[k]);
-        snprintf(msg, sizeof msg, "%s@%.7s was quarantined by policy '%s': %s", rk, r->commit,
+        snprintf(msg, sizeof msg, "%.300s@%.7s was quarantined by policy '%.100s': %.560s", rk, r->commit,
                  g->policy_name, why[0] ? why : "policy matched");
     } else {
         state = "allow";
-        snprintf(msg, sizeof msg, "%s@%.7s allowed by policy '%s'", rk, r->commit,
+        snprintf(msg, sizeof msg, "%.300s@%.7s allowed by policy '%.100s'", rk, r->commit,
                  g->policy_name);
     }
     gate_err tmp;

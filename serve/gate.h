@@ -1,4 +1,4 @@
-/* Internal interfaces of the gate (serve/). Only serve/*.c include this. */
+/* Internal interfaces of the gate (serve/). Only the files of serve/ include it. */
 #ifndef WW_GATE_H
 #define WW_GATE_H
 #include <jansson.h>
@@ -180,7 +180,7 @@ int gate_release(gate *g, const char *repo, const char *commit, const char *reas
 
 /* ---- policy (policy_glue.c) ---- */
 int gpol_load(gate *g);
-/* 0 with *match/*reasons (JSON array, malloc'd), -1 with err: refuse. */
+/* 0 with *match and *reasons (JSON array, malloc'd); -1 with err: refuse. */
 int gpol_decide(gate *g, const char *input_json, bool *match, char **reasons, char *err,
                 size_t errlen);
 

@@ -27,7 +27,7 @@ typedef struct req {
     uint64_t bytes;
     char method[8];
     char url[512];
-    char repo[256];
+    char repo[520];
     char note[128];
 } req;
 
@@ -60,14 +60,14 @@ void gate_log_json(gate *g, json_t *obj)
     if (!obj)
         return;
     if (!json_object_get(obj, "ts")) {
-        char ts[40];
+        char ts[64];
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
         struct tm tm;
         gmtime_r(&now.tv_sec, &tm);
-        snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+        snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                 now.tv_nsec / 1000000);
+                 (int)(now.tv_nsec / 1000000));
         json_object_set_new(obj, "ts", json_string(ts));
     }
     char *s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -406,7 +406,7 @@ static enum MHD_Result resolve(gate *g, struct MHD_Connection *c, req *rq, const
         gate_err_set(&e, 405, "", "method not allowed");
         return send_error(g, c, rq, &e, NULL);
     }
-    char repo[256], rev[256], path[1024];
+    char repo[520], rev[256], path[1024];
     snprintf(repo, sizeof repo, "%s/%s", org, name);
     if (!valid_repo_part(org) || !valid_repo_part(name) ||
         !pct_decode(rev_raw, strlen(rev_raw), rev, sizeof rev) ||

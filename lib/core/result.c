@@ -44,6 +44,82 @@ const char *wwi_result_str(ww_result *r, const char *s, size_t n)
     return d;
 }
 
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    size_t len;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, min = 0x10000;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    unsigned cp = c & (0x3F >> (len - 1));
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+const char *wwi_result_text(ww_result *r, const char *str)
+{
+    if (!str)
+        return NULL;
+    /* Strings in results come from attacker-controlled files and end up on
+     * terminals and in JSON: invalid UTF-8 and control characters (ANSI
+     * escapes!) are written as \xNN. */
+    const unsigned char *p = (const unsigned char *)str;
+    size_t n = strlen(str), out = 0;
+    bool clean = true;
+    for (size_t i = 0; i < n;) {
+        size_t l = p[i] < 0x20 || p[i] == 0x7F ? 0 : utf8_len(p + i, n - i);
+        if (l == 0) {
+            clean = false;
+            out += 4;
+            i++;
+        } else {
+            out += l;
+            i += l;
+        }
+    }
+    if (clean)
+        return wwi_result_str(r, str, n);
+    char *tmp = wwi_malloc(out + 1);
+    if (!tmp)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        size_t l = p[i] < 0x20 || p[i] == 0x7F ? 0 : utf8_len(p + i, n - i);
+        if (l == 0) {
+            static const char hex[] = "0123456789abcdef";
+            tmp[k++] = '\\';
+            tmp[k++] = 'x';
+            tmp[k++] = hex[p[i] >> 4];
+            tmp[k++] = hex[p[i] & 15];
+            i++;
+        } else {
+            memcpy(tmp + k, p + i, l);
+            k += l;
+            i += l;
+        }
+    }
+    const char *res = wwi_result_str(r, tmp, k);
+    wwi_free(tmp);
+    return res;
+}
+
 void wwi_result_finish(ww_result *r)
 {
     if (r->max_sev != WW_SEV_NONE && r->max_sev >= r->threshold)
@@ -120,8 +196,8 @@ ww_status ww_result_new_failed(const char *display, ww_status st, const char *me
     ww_result *r = wwi_result_new();
     if (!r)
         return WW_E_NOMEM;
-    r->path = wwi_result_str(r, display, strlen(display));
-    r->error = wwi_result_str(r, message, strlen(message));
+    r->path = wwi_result_text(r, display);
+    r->error = wwi_result_text(r, message);
     r->status = st;
     ww_finding *f = NULL;
     if (r->path && r->error && wwi_realloc((void **)&r->errors, sizeof(ww_finding)) == WW_OK) {
@@ -158,8 +234,8 @@ ww_status ww_result_annotate(ww_result *r, ww_severity sev, const char *kind, co
     ww_finding *f = &r->findings[r->nfind];
     memset(f, 0, sizeof *f);
     f->severity = sev;
-    f->kind = wwi_result_str(r, kind, strlen(kind));
-    f->message = wwi_result_str(r, message, strlen(message));
+    f->kind = wwi_result_text(r, kind);
+    f->message = wwi_result_text(r, message);
     f->member = "";
     f->offset = UINT64_MAX;
     if (!f->kind || !f->message)

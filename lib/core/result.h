@@ -25,5 +25,7 @@ struct ww_result {
 ww_result *wwi_result_new(void);
 /* Copy into the result's arena; NULL on allocation failure. */
 const char *wwi_result_str(ww_result *r, const char *s, size_t n);
+/* Copy for display: invalid UTF-8 and control characters become \\xNN. */
+const char *wwi_result_text(ww_result *r, const char *s);
 void wwi_result_finish(ww_result *r);
 #endif

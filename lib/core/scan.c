@@ -43,7 +43,7 @@ const char *wwi_scan_strdup(wwi_scan *s, const char *str, size_t len)
 
 static const char *arena_str(wwi_scan *s, const char *str)
 {
-    return str ? wwi_result_str(s->res, str, strlen(str)) : NULL;
+    return wwi_result_text(s->res, str);
 }
 
 static ww_finding *push_record(ww_finding **arr, size_t *n, size_t *cap)
@@ -142,7 +142,9 @@ ww_status wwi_scan_limit(wwi_scan *s, const char *limit_name, const char *fmt, .
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    wwi_finding(s, WW_SEV_MEDIUM, "limit", NULL, limit_name, UINT64_MAX, "limit %s hit: %s",
+    /* A note, not a severity: the error below makes the file non-clean (exit 2,
+     * "could not be fully scanned") whatever threshold is in force. */
+    wwi_finding(s, WW_SEV_NONE, "limit", NULL, limit_name, UINT64_MAX, "limit %s hit: %s",
                 limit_name, msg);
     wwi_scan_error(s, WW_E_LIMIT, UINT64_MAX, "limit %s hit: %s", limit_name, msg);
     return WW_E_LIMIT;
@@ -173,7 +175,7 @@ ww_status wwi_scan_check_time(wwi_scan *s)
         return WW_OK;
     if (wwi_now_ns() > s->deadline) {
         s->out_of_time = true;
-        wwi_finding(s, WW_SEV_MEDIUM, "limit", NULL, "max_time_ms", UINT64_MAX,
+        wwi_finding(s, WW_SEV_NONE, "limit", NULL, "max_time_ms", UINT64_MAX,
                     "limit max_time_ms hit: scan took longer than %llu ms",
                     (unsigned long long)s->eng->limits.max_time_ms);
         return wwi_scan_error(s, WW_E_TIMEOUT, UINT64_MAX, "scan time limit (%llu ms) exceeded",
@@ -357,7 +359,7 @@ static ww_status run_as(const ww_engine *e, wwi_src *src, const char *display,
     if (!r)
         return WW_E_NOMEM;
     r->threshold = e->threshold;
-    r->path = wwi_result_str(r, display, strlen(display));
+    r->path = wwi_result_text(r, display);
     wwi_scan s;
     memset(&s, 0, sizeof s);
     s.eng = e;

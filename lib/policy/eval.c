@@ -415,7 +415,7 @@ oom:
 /* Children evaluated before apply(): fills kids, returns their count. */
 static size_t children(wwp_ev *e, wwp_node *n, wwp_node ***kids)
 {
-    static _Thread_local wwp_node *small[3];
+    wwp_node *small[2] = {NULL, NULL};
     switch (n->type) {
     case N_ARRAY:
     case N_SET:
@@ -439,8 +439,7 @@ static size_t children(wwp_ev *e, wwp_node *n, wwp_node ***kids)
         break;
     case N_NEG:
         small[0] = n->l;
-        *kids = small;
-        return 1;
+        break;
     case N_MEMBER:
         if (n->key) {
             wwp_node **k = wwp_alloc_array(e->a, 3, sizeof(*k));
@@ -469,7 +468,7 @@ static size_t children(wwp_ev *e, wwp_node *n, wwp_node ***kids)
     k[0] = small[0];
     k[1] = small[1];
     *kids = k;
-    return 2;
+    return small[1] ? 2 : 1;
 }
 
 static wwp_val *eval_comp(wwp_ev *e, wwp_node *n);
@@ -513,6 +512,16 @@ static wwp_val *eval_det(wwp_ev *e, wwp_node *n)
             return NULL;
         }
         /* fallthrough */
+    case N_BINOP:
+    case N_NEG: {
+        /* the hot path: no child array */
+        wwp_val *v[2];
+        if (!(v[0] = eval_det(e, n->l)))
+            return NULL;
+        if (n->type == N_BINOP && !(v[1] = eval_det(e, n->r)))
+            return NULL;
+        return apply(e, n, v);
+    }
     default: {
         wwp_node **kids;
         size_t nk = children(e, n, &kids);

@@ -345,3 +345,35 @@ def peer_samples():
 def test_peer_samples(path, label):
     rc, f = scan(os.path.join(SHARED, "peer-samples", path))
     assert rc == (1 if label == "malicious" else 0), f
+
+
+def keras_object(node_id, path, ident, meta):
+    return fld(1, (fld(2, node_id) if node_id else b"") + fld(3, path) + fld(4, ident) +
+               fld(5, json.dumps(meta)) + fld(6, fld(1, 1) + fld(2, 1)))
+
+
+DENSE = {"class_name": "Dense", "name": "dense", "trainable": True,
+         "config": {"name": "dense", "units": 4, "activation": "relu", "use_bias": True}}
+SEQ = {"class_name": "Sequential", "name": "sequential", "trainable": True,
+       "config": {"name": "sequential", "layers": [
+           {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 3], "name": "in"}},
+           {"class_name": "Dense", "config": DENSE["config"]}]}}
+
+
+def test_keras_metadata_benign(tmp_path):
+    data = keras_object(0, "root", "_tf_keras_sequential", SEQ) + \
+        keras_object(1, "root.layer_with_weights-0", "_tf_keras_layer", DENSE)
+    (tmp_path / "keras_metadata.pb").write_bytes(data)
+    rc, f = scan(tmp_path / "keras_metadata.pb")
+    assert rc == 0 and f["format"] == "savedmodel", f
+
+
+def test_keras_metadata_lambda(tmp_path):
+    lam = {"class_name": "Lambda", "name": "lambda",
+           "config": {"name": "lambda", "function": ["4wEAAAAA", None, None],
+                      "function_type": "lambda", "module": "__main__"}}
+    data = keras_object(0, "root", "_tf_keras_sequential", SEQ) + \
+        keras_object(1, "root.layer-0", "_tf_keras_layer", lam)
+    (tmp_path / "keras_metadata.pb").write_bytes(data)
+    rc, f = scan(tmp_path / "keras_metadata.pb")
+    assert rc != 0 and f["verdict"] != "clean", f

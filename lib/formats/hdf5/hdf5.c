@@ -92,11 +92,15 @@ static ww_status scan(wwi_scan *s, wwi_src *in)
         wwi_finding(s, WW_SEV_NONE, "format", NULL, "keras_version", UINT64_MAX,
                     "declares keras_version '%.40s' (not used to decide safety)",
                     attrs[A_VERSION].text);
-    for (size_t i = A_MODEL; i <= A_TRAINING; i++) {
+    for (size_t i = 0; i < A_COUNT; i++) {
         const wwi_h5_attr *a = &attrs[i];
         if (!a->present)
             continue;
-        st = a->st != WW_OK ? attr_status(s, a) : keras_json(s, a);
+        /* Any attribute libhdf5 cannot read is damage we do not understand. */
+        if (a->st != WW_OK)
+            st = attr_status(s, a);
+        else
+            st = i == A_VERSION ? WW_OK : keras_json(s, a);
         if (rc == WW_OK)
             rc = st;
         if (st == WW_E_NOMEM || st == WW_E_TIMEOUT)
