@@ -47,6 +47,7 @@ reason contains msg if {
 	some f in files
 	f.verdict == "unsafe"
 	some finding in f.findings
+	finding.severity != "NONE"
 	msg := sprintf("%s: %s finding %s.%s", [f.path, finding.severity, finding.module, finding.name])
 }
 

@@ -275,6 +275,14 @@ static void rscan_job(gate *g, gate_job *j, void *p)
         gjob_finish(g, j, &e);
         return;
     }
+    if (ww_result_status(res) == WW_E_NET) {
+        /* The upstream failed, not the file: report it, record nothing. */
+        gate_err_set(&e, 502, "", "upstream failed while scanning %s: %s", f->path,
+                     ww_result_error(res) ? ww_result_error(res) : "network error");
+        ww_result_free(res);
+        gjob_finish(g, j, &e);
+        return;
+    }
     gmet_scan(g, ww_result_verdict(res), (uint64_t)(mono_ns() - t0));
     log_scan(g, a->rev, f, "ranged", res);
     if (scan_put(g, gate_file_etag(f), f, "ranged", res) != 0)
@@ -399,18 +407,17 @@ static void decide_job(gate *g, gate_job *j, void *p)
             if (run_and_wait(g, small ? "blob" : "rscan", small ? blob_job : rscan_job,
                              a->token, r, i, -1, &fe) == 0)
                 res[i] = scan_load(g, etag);
-            if (!res[i] && fe.status && fe.status < 500 && fe.status != 404) {
-                /* Access refused upstream (401/403): do not decide for others. */
+            if (!res[i]) {
+                /* No verdict for a file: no decision either. Upstream trouble
+                 * (5xx, timeouts, truncated or mismatched bodies) and refusals
+                 * (401/403) are reported to the client and never recorded, so
+                 * the next request tries again. */
+                if (fe.status == 0)
+                    gate_err_set(&fe, 502, "", "no scan result for %s", f->path);
+                if (fe.status == 404)
+                    gate_err_set(&fe, 502, "", "upstream lists %s but cannot serve it", f->path);
                 e = fe;
                 goto done;
-            }
-            if (!res[i]) {
-                ww_status st = ww_result_new_failed(f->path, WW_E_NET,
-                                                    fe.msg[0] ? fe.msg : "scan failed", &res[i]);
-                if (st != WW_OK) {
-                    gate_err_set(&e, 503, "", "out of memory");
-                    goto done;
-                }
             }
         } else if (!res[i]) {
             if (ww_result_new_failed(f->path, WW_E_NET, "upstream gave no content id", &res[i]) !=

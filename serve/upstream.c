@@ -50,7 +50,8 @@ void gup_http_opts(gate *g, const char *token, wwx_http_opts *o)
 void gup_map_error(int rc, const wwx_http_resp *resp, const char *what, gate_err *e)
 {
     if (rc != 0 || resp->status == 0) {
-        bool timeout = strstr(resp->err, "imed out") || strstr(resp->err, "imeout");
+        bool timeout = strstr(resp->err, "imed out") || strstr(resp->err, "imeout") ||
+                       strstr(resp->err, "too slow");
         gate_err_set(e, timeout ? 504 : 502, "", "upstream %s failed: %s", what,
                      resp->err[0] ? resp->err : "no answer");
         return;

@@ -505,13 +505,6 @@ static wwp_val *eval_det(wwp_ev *e, wwp_node *n)
     case N_SETCOMP:
     case N_OBJCOMP:
         return eval_comp(e, n);
-    case N_CALL:
-        if (n->out_arg) {
-            wwp_ev_fail(e, WW_E_POLICY_EVAL, "rego_type_error", n->line, n->col,
-                        "%s: output argument used inside an expression", n->name);
-            return NULL;
-        }
-        /* fallthrough */
     case N_BINOP:
     case N_NEG: {
         /* the hot path: no child array */
@@ -522,6 +515,13 @@ static wwp_val *eval_det(wwp_ev *e, wwp_node *n)
             return NULL;
         return apply(e, n, v);
     }
+    case N_CALL:
+        if (n->out_arg) {
+            wwp_ev_fail(e, WW_E_POLICY_EVAL, "rego_type_error", n->line, n->col,
+                        "%s: output argument used inside an expression", n->name);
+            return NULL;
+        }
+        /* fallthrough */
     default: {
         wwp_node **kids;
         size_t nk = children(e, n, &kids);
