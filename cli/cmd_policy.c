@@ -18,6 +18,8 @@ static const char usage_main[] =
     "  eval     evaluate a query:  weightwall policy eval -p P.rego [-i INPUT.json] data.pkg.rule\n"
     "  check    parse and compile policies, report errors with file:line:col\n"
     "  decide   Cloudsmith decision (match + reasons) for a package of rules\n"
+    "  input    scan PATH... (same arguments as `weightwall scan`) and print the\n"
+    "           input document(s) policies see, one per package (docs/policy/input.md)\n"
     "\n"
     "Run `weightwall policy <command> --help` for the options of each command.\n";
 
@@ -384,6 +386,11 @@ int ww_cmd_policy(int argc, char **argv)
         return cmd_eval(argc - 1, argv + 1);
     if (strcmp(sub, "check") == 0)
         return cmd_check(argc - 1, argv + 1);
+    if (strcmp(sub, "input") == 0) {
+        /* The input document a scan produces: same arguments as `scan`. */
+        extern int ww_cmd_policy_input(int argc, char **argv);
+        return ww_cmd_policy_input(argc - 1, argv + 1);
+    }
     if (strcmp(sub, "decide") == 0)
         return cmd_decide(argc - 1, argv + 1);
     if (strcmp(sub, "-h") == 0 || strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "cli/cli.h"
 #include "cli/scan_opts.h"
+#include "cli/scan_policy.h"
 #include "common/wwx.h"
 #include "common/sandbox.h"
 #include "ww_config.h"
@@ -60,6 +61,15 @@ const char ww_scan_usage[] =
     "      --sandbox-memory N address-space limit of the child beyond the file size\n"
     "                         (default 4G; suffix M or G)\n"
     "      --sandbox-cpu SECS CPU-time limit of the child (default: twice max_time_ms)\n"
+    "\n"
+    "Policy (Rego; see docs/policy/):\n"
+    "      --policy FILE      evaluate a Rego policy over the scan's input document\n"
+    "                         (per package: a repo revision, or the local paths);\n"
+    "                         repeatable. Exit 1 when it matches (refused), 0 when\n"
+    "                         not, 2 when it cannot be loaded or evaluated\n"
+    "      --data FILE        JSON merged into `data` (repeatable)\n"
+    "      --query Q          decision to evaluate (default data.cloudsmith.match; a\n"
+    "                         truthy value - true, or a non-empty set - refuses)\n"
     "\n"
     "Performance:\n"
     "  -j, --jobs N           scan N files in parallel (default: number of CPUs)\n"
@@ -250,6 +260,37 @@ static json_t *file_json(const wwx_input *it, const item_info *info, const ww_re
     return o;
 }
 
+static bool g_policy_input; /* set by `weightwall policy input` */
+
+static void print_policy_text(FILE *out, json_t *report)
+{
+    if (!report)
+        return;
+    const char *q = json_string_value(json_object_get(report, "query"));
+    size_t i, k;
+    json_t *d, *r;
+    json_array_foreach(json_object_get(report, "decisions"), i, d)
+    {
+        const char *err = json_string_value(json_object_get(d, "error"));
+        bool match = json_is_true(json_object_get(d, "match"));
+        fprintf(out, "policy %s: %s@%s: %s", q, json_string_value(json_object_get(d, "package")),
+                json_string_value(json_object_get(d, "version")),
+                err ? "ERROR (refused)" : match ? "REFUSED" : "allowed");
+        if (err)
+            fprintf(out, ": %s", err);
+        json_array_foreach(json_object_get(d, "reasons"), k, r)
+            fprintf(out, "%s%s", k ? "; " : " - ", json_string_value(r));
+        fputc('\n', out);
+    }
+}
+
+int ww_cmd_policy_input(int argc, char **argv);
+int ww_cmd_policy_input(int argc, char **argv)
+{
+    g_policy_input = true;
+    return ww_cmd_scan(argc, argv);
+}
+
 #if WW_HAVE_CURL
 static char *hf_token(void)
 {
@@ -323,6 +364,7 @@ int ww_cmd_scan(int argc, char **argv)
     int rc = ww_scan_opts_parse(argc, argv, &o);
     if (rc >= 0)
         return rc;
+    o.policy_input = g_policy_input;
 
     ww_engine *eng = NULL;
     if (ww_engine_new(&eng) != WW_OK) {
@@ -415,6 +457,7 @@ int ww_cmd_scan(int argc, char **argv)
         }
     }
     ww_result **results = calloc(in.n ? in.n : 1, sizeof *results);
+    /* `policy input` builds documents; nothing to do without inputs. */
     item_info *info = calloc(in.n ? in.n : 1, sizeof *info);
     if (!results || !info) {
         fprintf(stderr, "weightwall: out of memory\n");
@@ -449,19 +492,41 @@ int ww_cmd_scan(int argc, char **argv)
     }
     /* Precedence: a bad argument (2) > an unsafe file (1) > a file that could
      * not be fully scanned (2) > clean (0). Documented in docs/cli/exit-codes.md. */
-    if (exit_code != WW_EXIT_ERROR)
+    bool arg_error = exit_code == WW_EXIT_ERROR;
+    if (!arg_error)
         exit_code = sum.unsafe ? WW_EXIT_UNSAFE : sum.errors ? WW_EXIT_ERROR : WW_EXIT_CLEAN;
 
-    if (o.format == WW_OUT_JSON) {
+    /* Per-file report objects: the JSON report, and what policies see. */
+    json_t **fj = NULL;
+    json_t *policy_report = NULL;
+    if (o.format == WW_OUT_JSON || o.npolicies || o.policy_input) {
+        fj = calloc(in.n ? in.n : 1, sizeof *fj);
+        for (size_t i = 0; fj && i < in.n; i++)
+            if (results[i])
+                fj[i] = file_json(&in.items[i], &info[i], results[i], o.min_severity);
+    }
+    if (o.policy_input) {
+        ww_scan_policy_run(&o, &in, results, fj, true, NULL, out, false);
+    } else if (o.npolicies) {
+        /* Cloudsmith's way: the decision sets the exit code. A bad argument
+         * still wins (2). */
+        int prc = ww_scan_policy_run(&o, &in, results, fj, false, &policy_report, out, false);
+        if (!arg_error)
+            exit_code = prc;
+    }
+    if (o.policy_input) {
+        /* printed above */
+    } else if (o.format == WW_OUT_JSON) {
         json_t *files = json_array();
         for (size_t i = 0; i < in.n; i++)
-            if (results[i])
-                json_array_append_new(files, file_json(&in.items[i], &info[i], results[i],
-                                                       o.min_severity));
+            if (fj[i])
+                json_array_append(files, fj[i]);
         json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:o}", "schema", "weightwall.scan/1",
                                 "version", WW_VERSION, "threshold",
                                 ww_severity_name(o.threshold), "files", files, "summary",
                                 wwx_summary_json(&sum));
+        if (policy_report)
+            json_object_set(doc, "policy", policy_report);
         json_dumpf(doc, out, JSON_INDENT(2) | JSON_ENSURE_ASCII);
         fputc('\n', out);
         json_decref(doc);
@@ -481,7 +546,12 @@ int ww_cmd_scan(int argc, char **argv)
         }
         if (!o.quiet)
             wwx_summary_text(out, &sum);
+        print_policy_text(out, policy_report);
     }
+    json_decref(policy_report);
+    for (size_t i = 0; fj && i < in.n; i++)
+        json_decref(fj[i]);
+    free(fj);
     if (out != stdout)
         fclose(out);
     for (size_t i = 0; i < in.n; i++) {

@@ -11,7 +11,7 @@ extern const char ww_scan_usage[];
 
 enum { OPT_MIN_SEV = 256, OPT_SHOW_SKIPPED, OPT_GLOBALS, OPT_LIMIT, OPT_OFFLINE, OPT_TIMEOUT,
        OPT_RETRIES, OPT_HF, OPT_URL, OPT_HF_CACHE, OPT_NO_SANDBOX, OPT_SB_SELFTEST,
-       OPT_SB_MEM, OPT_SB_CPU };
+       OPT_SB_MEM, OPT_SB_CPU, OPT_POLICY, OPT_DATA, OPT_QUERY };
 
 static const struct option long_opts[] = {
     {"format", required_argument, NULL, 'f'},
@@ -29,6 +29,9 @@ static const struct option long_opts[] = {
     {"huggingface", required_argument, NULL, OPT_HF},
     {"url", required_argument, NULL, OPT_URL},
     {"hf-cache", optional_argument, NULL, OPT_HF_CACHE},
+    {"policy", required_argument, NULL, OPT_POLICY},
+    {"data", required_argument, NULL, OPT_DATA},
+    {"query", required_argument, NULL, OPT_QUERY},
     {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
     {"sandbox-selftest", required_argument, NULL, OPT_SB_SELFTEST},
     {"sandbox-memory", required_argument, NULL, OPT_SB_MEM},
@@ -145,6 +148,15 @@ int ww_scan_opts_parse(int argc, char **argv, ww_scan_opts *o)
             o->hf_cache = true;
             o->hf_cache_dir = optarg;
             break;
+        case OPT_POLICY:
+            if (!append(&o->policies, &o->npolicies, optarg))
+                return bad("out of memory", NULL);
+            break;
+        case OPT_DATA:
+            if (!append(&o->data, &o->ndata, optarg))
+                return bad("out of memory", NULL);
+            break;
+        case OPT_QUERY: o->query = optarg; break;
         case OPT_NO_SANDBOX: o->no_sandbox = true; break;
         case OPT_SB_SELFTEST: o->sandbox_selftest = optarg; break;
         case OPT_SB_MEM: {
@@ -173,6 +185,8 @@ int ww_scan_opts_parse(int argc, char **argv, ww_scan_opts *o)
     }
     o->paths = argv + optind;
     o->npaths = argc - optind;
+    if ((o->ndata || o->query) && !o->npolicies)
+        return bad("--data and --query need --policy", NULL);
     if (o->npaths == 0 && o->nhub == 0 && o->nurls == 0 && !o->hf_cache)
         return bad("no PATH given", NULL);
     return -1;
@@ -182,6 +196,9 @@ void ww_scan_opts_free(ww_scan_opts *o)
 {
     free(o->globals);
     free(o->hub_repos);
+    free(o->policies);
+    free(o->data);
+    o->policies = o->data = NULL;
     free(o->urls);
     o->globals = NULL;
     o->hub_repos = o->urls = NULL;

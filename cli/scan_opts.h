@@ -24,6 +24,12 @@ typedef struct ww_scan_opts {
     const char **urls; /* --url */
     size_t nurls;
     bool hf_cache;
+    const char **policies; /* --policy */
+    size_t npolicies;
+    const char **data; /* --data */
+    size_t ndata;
+    const char *query;
+    bool policy_input; /* `weightwall policy input`: print input documents */
     bool no_sandbox;
     const char *sandbox_selftest;
     uint64_t sandbox_mem;

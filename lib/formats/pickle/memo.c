@@ -1,18 +1,24 @@
-/* Pickle memo: dense array for small indices, hash map for sparse ones. */
+/* Pickle memo: 1-byte tags, lazily allocated 4-byte payload pages, a fat
+ * vector for the rare rich values and a hash map for sparse indices. */
 #include "formats/pickle/memo.h"
 #include "util/alloc.h"
 
 #define DENSE_SLACK 4096u /* indices this far past 2*count still go dense */
 
-void pk_memo_init(pk_memo *m, uint64_t max)
+void pk_memo_init(pk_memo *m, uint64_t max, const uint8_t *base)
 {
     memset(m, 0, sizeof *m);
     m->max = max;
+    m->base = base;
 }
 
 void pk_memo_free(pk_memo *m)
 {
-    wwi_free(m->dense);
+    for (size_t i = 0; i < (m->dcap >> PK_MEMO_PAGE_BITS); i++)
+        wwi_free(m->page[i]);
+    wwi_free(m->page);
+    wwi_free(m->tag);
+    wwi_free(m->fat);
     wwi_free(m->hkey);
     wwi_free(m->hval);
     memset(m, 0, sizeof *m);
@@ -26,7 +32,7 @@ static size_t hslot(uint64_t k, size_t cap)
     return (size_t)k & (cap - 1);
 }
 
-const pk_val *pk_memo_get_slow(const pk_memo *m, uint64_t idx)
+static pk_val *hfind(const pk_memo *m, uint64_t idx)
 {
     if (m->hcap == 0)
         return NULL;
@@ -38,68 +44,255 @@ const pk_val *pk_memo_get_slow(const pk_memo *m, uint64_t idx)
     }
 }
 
-/* Rebuild the hash with capacity ncap, dropping keys now covered by dense. */
+static uint64_t rd_le(const uint8_t *p, unsigned w)
+{
+    uint64_t v = 0;
+    for (unsigned i = w; i-- > 0;)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static const uint8_t width_of[3] = {1, 4, 8};
+
+bool pk_memo_get_slow(const pk_memo *m, uint64_t idx, pk_val *out)
+{
+    if (idx >= m->dcap) {
+        const pk_val *h = hfind(m, idx);
+        if (h)
+            *out = *h;
+        return h != NULL;
+    }
+    uint8_t t = m->tag[idx];
+    const uint32_t *pg = m->page[idx >> PK_MEMO_PAGE_BITS];
+    uint32_t a = pg ? pg[idx & (PK_MEMO_PAGE - 1)] : 0;
+    out->v.u = 0;
+    out->gid = PK_GID_NONE;
+    out->flags = 0;
+    out->sub = 0;
+    out->aux = 0;
+    switch (t) {
+    case MT_STR1:
+    case MT_STR4:
+    case MT_STR8:
+    case MT_BYTES1:
+    case MT_BYTES4:
+    case MT_BYTES8: {
+        unsigned w = width_of[(t - MT_STR1) % 3];
+        out->kind = t < MT_BYTES1 ? PK_STR : PK_BYTES;
+        out->v.p = m->base + a;
+        out->n = (uint32_t)rd_le(out->v.p - w, w);
+        out->sub = (uint8_t)w;
+        return true;
+    }
+    case MT_GLOBAL:
+    case MT_INST:
+    case MT_CALL:
+        out->kind = t == MT_GLOBAL ? PK_GLOBAL : t == MT_INST ? PK_INST : PK_CALL;
+        out->gid = a;
+        return true;
+    case MT_INT:
+        out->kind = PK_INT;
+        out->v.u = a;
+        return true;
+    case MT_DICT:
+        out->kind = PK_DICT;
+        out->v.u = a;
+        return true;
+    case MT_TUPINTS:
+        out->kind = PK_TUPLE;
+        out->flags = PF_INTS;
+        out->v.u = a;
+        return true;
+    case MT_FAT:
+        *out = m->fat[a];
+        return true;
+    default:
+        return false; /* absent (plain tags are handled inline) */
+    }
+}
+
+/* Rebuild the hash with capacity ncap (0: drop it), moving keys now covered by
+ * the dense range there. */
+static ww_status rehash(pk_memo *m, size_t ncap);
+
+static ww_status put_dense(pk_memo *m, uint64_t idx, const pk_val *v);
+
 static ww_status rehash(pk_memo *m, size_t ncap)
 {
-    uint64_t *nk = wwi_calloc(ncap, sizeof *nk);
-    pk_val *nv = wwi_calloc(ncap, sizeof *nv);
-    if (!nk || !nv) {
-        wwi_free(nk);
-        wwi_free(nv);
-        return WW_E_NOMEM;
+    uint64_t *nk = NULL;
+    pk_val *nv = NULL;
+    if (ncap) {
+        nk = wwi_malloc(ncap * sizeof *nk);
+        nv = wwi_malloc(ncap * sizeof *nv);
+        if (!nk || !nv) {
+            wwi_free(nk);
+            wwi_free(nv);
+            return WW_E_NOMEM;
+        }
+        memset(nk, 0xff, ncap * sizeof *nk);
     }
-    memset(nk, 0xff, ncap * sizeof *nk);
-    size_t n = 0;
-    for (size_t i = 0; i < m->hcap; i++) {
-        uint64_t k = m->hkey[i];
+    uint64_t *ok = m->hkey;
+    pk_val *ov = m->hval;
+    size_t ocap = m->hcap, n = 0;
+    m->hkey = nk;
+    m->hval = nv;
+    m->hcap = ncap;
+    ww_status st = WW_OK;
+    for (size_t i = 0; i < ocap; i++) {
+        uint64_t k = ok[i];
         if (k == UINT64_MAX)
             continue;
         if (k < m->dcap) {
-            m->dense[k] = m->hval[i];
+            /* Already counted: put_dense must not count it again. */
+            m->count--;
+            ww_status s2 = put_dense(m, k, &ov[i]);
+            if (s2 != WW_OK && st == WW_OK)
+                st = s2;
             continue;
         }
         size_t j = hslot(k, ncap);
         while (nk[j] != UINT64_MAX)
             j = (j + 1) & (ncap - 1);
         nk[j] = k;
-        nv[j] = m->hval[i];
+        nv[j] = ov[i];
         n++;
     }
-    wwi_free(m->hkey);
-    wwi_free(m->hval);
-    m->hkey = nk;
-    m->hval = nv;
-    m->hcap = ncap;
+    wwi_free(ok);
+    wwi_free(ov);
     m->hcount = n;
-    return WW_OK;
+    return st;
 }
 
 static ww_status grow_dense(pk_memo *m, uint64_t idx)
 {
-    size_t ncap = m->dcap ? m->dcap : 1024;
+    size_t ncap = m->dcap ? m->dcap : PK_MEMO_PAGE;
     while (ncap <= idx)
         ncap *= 2;
-    void *p = m->dense;
-    ww_status st = wwi_realloc(&p, ncap * sizeof(pk_val));
+    void *t = m->tag;
+    ww_status st = wwi_realloc(&t, ncap);
     if (st != WW_OK)
         return st;
-    m->dense = p;
-    memset(m->dense + m->dcap, 0, (ncap - m->dcap) * sizeof(pk_val));
+    m->tag = t;
+    void *pg = m->page;
+    st = wwi_realloc(&pg, (ncap >> PK_MEMO_PAGE_BITS) * sizeof(uint32_t *));
+    if (st != WW_OK)
+        return st;
+    m->page = pg;
+    memset(m->tag + m->dcap, 0, ncap - m->dcap);
+    memset(m->page + (m->dcap >> PK_MEMO_PAGE_BITS), 0,
+           ((ncap - m->dcap) >> PK_MEMO_PAGE_BITS) * sizeof(uint32_t *));
     m->dcap = ncap;
     /* Entries that were sparse may now fall in the dense range. */
     return m->hcount ? rehash(m, m->hcap) : WW_OK;
 }
 
-ww_status pk_memo_put_slow(pk_memo *m, uint64_t idx, const pk_val *v)
+static ww_status set_aux(pk_memo *m, uint64_t idx, uint32_t a)
 {
-    ww_status st;
-    if (idx < 2 * m->count + DENSE_SLACK && idx < (1ull << 32)) {
-        st = grow_dense(m, idx);
+    uint32_t **pg = &m->page[idx >> PK_MEMO_PAGE_BITS];
+    if (!*pg) {
+        /* Never read before written (the tag says which words hold data). */
+        *pg = wwi_malloc(PK_MEMO_PAGE * sizeof(uint32_t));
+        if (!*pg)
+            return WW_E_NOMEM;
+    }
+    (*pg)[idx & (PK_MEMO_PAGE - 1)] = a;
+    return WW_OK;
+}
+
+/* Tag and payload word of v; false when it needs a fat slot. */
+static bool encode(const pk_memo *m, const pk_val *v, uint8_t *tag, uint32_t *a)
+{
+    switch (v->kind) {
+    case PK_STR:
+    case PK_BYTES: {
+        if (v->flags != 0 || (v->sub != 1 && v->sub != 4 && v->sub != 8))
+            return false;
+        uint64_t off = (uint64_t)(v->v.p - m->base);
+        if (off > UINT32_MAX)
+            return false;
+        *tag = (uint8_t)(MT_STR1 + (v->kind == PK_BYTES ? 3 : 0) +
+                         (v->sub == 1 ? 0 : v->sub == 4 ? 1 : 2));
+        *a = (uint32_t)off;
+        return true;
+    }
+    case PK_GLOBAL:
+    case PK_INST:
+    case PK_CALL:
+        if (v->flags != 0)
+            return false;
+        *tag = v->kind == PK_GLOBAL ? MT_GLOBAL : v->kind == PK_INST ? MT_INST : MT_CALL;
+        *a = v->gid;
+        return true;
+    case PK_INT:
+        if (v->flags != 0 || v->v.u > UINT32_MAX)
+            return false;
+        *tag = MT_INT;
+        *a = (uint32_t)v->v.u;
+        return true;
+    case PK_DICT:
+        *tag = MT_DICT;
+        *a = (uint32_t)v->v.u;
+        return v->v.u <= UINT32_MAX;
+    case PK_TUPLE:
+        if (v->flags != PF_INTS || v->aux != 0 || v->v.u > UINT32_MAX)
+            return false;
+        *tag = MT_TUPINTS;
+        *a = (uint32_t)v->v.u;
+        return true;
+    default:
+        return false;
+    }
+}
+
+static ww_status put_dense(pk_memo *m, uint64_t idx, const pk_val *v)
+{
+    uint8_t *t = &m->tag[idx];
+    if (*t == MT_ABSENT) {
+        if (m->count >= m->max)
+            return WW_E_LIMIT;
+    }
+    uint8_t tag;
+    uint32_t a;
+    if (pk_memo_plain(v)) {
+        tag = v->kind;
+    } else if (!encode(m, v, &tag, &a)) {
+        if (m->nfat == m->capfat) {
+            size_t nc = m->capfat ? m->capfat * 2 : 64;
+            if (nc > UINT32_MAX)
+                return WW_E_LIMIT;
+            void *p = m->fat;
+            ww_status st = wwi_realloc(&p, nc * sizeof(pk_val));
+            if (st != WW_OK)
+                return st;
+            m->fat = p;
+            m->capfat = nc;
+        }
+        m->fat[m->nfat] = *v;
+        a = (uint32_t)m->nfat++;
+        tag = MT_FAT;
+    }
+    if (tag >= MT_STR1) {
+        ww_status st = set_aux(m, idx, a);
         if (st != WW_OK)
             return st;
-        return pk_memo_put(m, idx, v);
     }
-    pk_val *slot = (pk_val *)pk_memo_get_slow(m, idx);
+    if (*t == MT_ABSENT)
+        m->count++;
+    *t = tag;
+    return WW_OK;
+}
+
+ww_status pk_memo_put_slow(pk_memo *m, uint64_t idx, const pk_val *v)
+{
+    if (idx < m->dcap)
+        return put_dense(m, idx, v);
+    if (idx < 2 * m->count + DENSE_SLACK && idx < (1ull << 32)) {
+        ww_status st = grow_dense(m, idx);
+        if (st != WW_OK)
+            return st;
+        return put_dense(m, idx, v);
+    }
+    pk_val *slot = hfind(m, idx);
     if (slot) {
         *slot = *v;
         return WW_OK;
@@ -107,7 +300,7 @@ ww_status pk_memo_put_slow(pk_memo *m, uint64_t idx, const pk_val *v)
     if (m->count >= m->max)
         return WW_E_LIMIT;
     if (2 * (m->hcount + 1) > m->hcap) {
-        st = rehash(m, m->hcap ? m->hcap * 2 : 64);
+        ww_status st = rehash(m, m->hcap ? m->hcap * 2 : 64);
         if (st != WW_OK)
             return st;
     }

@@ -1,46 +1,115 @@
 /* The pickle memo, modelled exactly: a map from index to value where PUT
  * overwrites, MEMOIZE uses the number of entries, and a missing key is an
- * error. Small dense indices (the normal case) live in an array; anything
- * sparse (LONG_BINPUT 0x7fffffff) goes to a hash map, so a 6-byte opcode
- * can never make us allocate gigabytes. */
+ * error. Built to hold tens of millions of entries cheaply:
+ *
+ *  - dense indices (the normal case) have a 1-byte tag each. Values that are
+ *    fully described by their kind (None, list, plain tuple, float...) need
+ *    nothing else;
+ *  - values with a small payload (a string or bytes literal: its offset in the
+ *    input, the width of its length field says where the length is; an import,
+ *    instance or call result: its gid; a small int, a dict serial, a tuple of
+ *    ints' product) keep 4 bytes in a page of 4096 that is allocated the first
+ *    time a page needs one;
+ *  - anything else (dtype results, tuples whose first item matters, escaped
+ *    strings...) is appended to a "fat" vector of 16-byte values;
+ *  - sparse indices (LONG_BINPUT 0x7fffffff) go to a hash map of 16-byte
+ *    values, so a 6-byte opcode can never make us allocate gigabytes.
+ *
+ * Cost: 1 byte per entry, 5 where strings or instances are memoized, 16 bytes
+ * more per fat or sparse entry. Worst case with max_memo entries: 5 * max_memo
+ * bytes + 16 per fat/sparse PUT (each costs at least 3 input bytes, and every
+ * allocation is capped by max_alloc). */
 #ifndef WWI_PK_MEMO_H
 #define WWI_PK_MEMO_H
 #include "formats/pickle/pk.h"
 
+#define PK_MEMO_PAGE_BITS 12u
+#define PK_MEMO_PAGE (1u << PK_MEMO_PAGE_BITS)
+
+/* Tags: 0 = absent; 1..15 = plain value of that kind; the rest below. */
+enum {
+    MT_ABSENT = 0,
+    MT_STR1 = 0x10, /* aux = payload offset; the length field (1/4/8 bytes) precedes it */
+    MT_STR4,
+    MT_STR8,
+    MT_BYTES1,
+    MT_BYTES4,
+    MT_BYTES8,
+    MT_GLOBAL, /* aux = gid */
+    MT_INST,
+    MT_CALL,
+    MT_INT,     /* aux = value */
+    MT_DICT,    /* aux = serial (low 32 bits) */
+    MT_TUPINTS, /* aux = product of the ints */
+    MT_FAT,     /* aux = index in the fat vector */
+};
+
 typedef struct pk_memo {
-    pk_val *dense;
-    size_t dcap;
-    uint64_t *hkey; /* UINT64_MAX = empty */
+    const uint8_t *base; /* the input: string payloads are offsets into it */
+    uint8_t *tag;
+    uint32_t **page; /* aux words, one page per PK_MEMO_PAGE tags, NULL until needed */
+    size_t dcap;     /* tags allocated (multiple of PK_MEMO_PAGE) */
+    pk_val *fat;
+    size_t nfat, capfat;
+    uint64_t *hkey; /* sparse indices, UINT64_MAX = empty */
     pk_val *hval;
     size_t hcap, hcount;
     uint64_t count; /* distinct entries */
     uint64_t max;
 } pk_memo;
 
-void pk_memo_init(pk_memo *m, uint64_t max);
+void pk_memo_init(pk_memo *m, uint64_t max, const uint8_t *base);
 void pk_memo_free(pk_memo *m);
 /* WW_E_LIMIT when a new entry would exceed max; WW_E_NOMEM. */
 WW_NODISCARD ww_status pk_memo_put_slow(pk_memo *m, uint64_t idx, const pk_val *v);
-const pk_val *pk_memo_get_slow(const pk_memo *m, uint64_t idx);
+bool pk_memo_get_slow(const pk_memo *m, uint64_t idx, pk_val *out);
+
+static inline bool pk_memo_plain(const pk_val *v)
+{
+    /* Kinds whose value is the kind alone. */
+    switch (v->kind) {
+    case PK_OTHER:
+    case PK_NONE:
+    case PK_LIST:
+        return true;
+    case PK_TUPLE:
+        return v->flags == 0 && v->aux == 0;
+    default:
+        return false;
+    }
+}
 
 static inline ww_status pk_memo_put(pk_memo *m, uint64_t idx, const pk_val *v)
 {
-    if (idx < m->dcap) {
-        pk_val *d = &m->dense[idx];
-        if (d->kind == PK_ABSENT) {
+    if (idx < m->dcap && pk_memo_plain(v)) {
+        uint8_t *t = &m->tag[idx];
+        if (*t == MT_ABSENT) {
             if (m->count >= m->max)
                 return WW_E_LIMIT;
             m->count++;
         }
-        *d = *v;
+        *t = v->kind;
         return WW_OK;
     }
     return pk_memo_put_slow(m, idx, v);
 }
-static inline const pk_val *pk_memo_get(const pk_memo *m, uint64_t idx)
+
+static inline bool pk_memo_get(const pk_memo *m, uint64_t idx, pk_val *out)
 {
-    if (idx < m->dcap)
-        return m->dense[idx].kind == PK_ABSENT ? NULL : &m->dense[idx];
-    return pk_memo_get_slow(m, idx);
+    if (idx < m->dcap) {
+        uint8_t t = m->tag[idx];
+        if (t != MT_ABSENT && t < MT_STR1) {
+            out->v.u = 0;
+            out->gid = PK_GID_NONE;
+            out->kind = t;
+            out->flags = 0;
+            out->sub = 0;
+            out->aux = 0;
+            return true;
+        }
+        if (t == MT_ABSENT)
+            return false;
+    }
+    return pk_memo_get_slow(m, idx, out);
 }
 #endif

@@ -31,22 +31,35 @@ enum pk_flag {
     PF_ESC_V = 1u << 1,   /* body of a UNICODE line: raw-unicode-escape + latin-1 */
     PF_LATIN1 = 1u << 2,  /* UTF-8 text that _codecs.encode(.., 'latin1') turned to bytes */
     PF_INTS = 1u << 3,    /* tuple of small ints: v.u = their product */
-    PF_STORAGE = 1u << 4, /* ('storage', type, KEY, loc, n[, view]): v.p/n = KEY, gid = type */
-    PF_DTYPE = 1u << 5,   /* numpy.dtype(v.p/n, ...) result */
+    PF_STORAGE = 1u << 4, /* ('storage', type, KEY, loc, n[, view]): v.p/n = KEY, aux = elsize */
+    PF_DTYPE = 1u << 5,   /* numpy.dtype(str, ...) result: v.u = index in the run's dtype table */
     PF_FIRST = 1u << 6,   /* tuple: first element recorded (sub = kind; view or gid) */
     PF_BIGINT = 1u << 7,  /* int that is negative or does not fit 64 bits */
 };
+/* pk_val.aux of a tuple without PF_STORAGE. */
+enum {
+    PK_AUX_MODULE = 1, /* legacy torch ('module', cls, file, source) persistent id */
+    /* numpy dtype state (3, endian, subarray, names, fields, elsize, alignment, flags) or
+     * its 9-item version 4: v.u = elsize (UINT64_MAX: not a small int), n = flags
+     * (UINT32_MAX: not a small int) */
+    PK_AUX_DSTATE = 2,
+};
 #define PF_ESC_MASK (PF_ESC_S | PF_ESC_V | PF_LATIN1)
 
+/* 16 bytes: the stack and the fat part of the memo hold millions of these. */
 typedef struct pk_val {
     union {
         const uint8_t *p;
         uint64_t u;
     } v;
-    uint32_t n;
-    uint32_t gid;
-    uint8_t kind, flags, sub;
-    uint8_t aux; /* tuple: 1 = legacy torch ('module', cls, file, source) persistent id */
+    union {
+        uint32_t n;   /* PK_STR / PK_BYTES / PF_STORAGE / PF_FIRST view: length */
+        uint32_t gid; /* PK_GLOBAL / PK_CALL / PK_INST / PF_FIRST global: import */
+    };
+    uint8_t kind, flags;
+    uint8_t sub; /* tuple PF_FIRST: kind of item 0; str/bytes from an opcode: width of its
+                  * length field (1, 4 or 8; 0 = line or derived value) */
+    uint8_t aux; /* tuple: PK_AUX_*; with PF_STORAGE: element size of the storage type */
 } pk_val;
 
 /* What a known global does for the machine (not its verdict: that is the table). */
@@ -57,6 +70,7 @@ enum pk_role {
     PR_CODECS, /* _codecs.encode: str -> bytes */
     PR_LOADER, /* deserializer: scan its bytes argument as a nested file */
     PR_JLWRAP, /* joblib NumpyArrayWrapper: raw array bytes follow its BUILD */
+    PR_JLSIDE, /* joblib legacy NDArrayWrapper: BUILD makes np.load read `filename` */
 };
 
 enum pk_use {
@@ -90,7 +104,7 @@ typedef struct pk_ctx {
     uint32_t *gh; /* hash of gid+1 by (module, name); 0 = empty */
     uint32_t ghcap;
     uint32_t once; /* one-shot findings already made */
-    bool jl_seen;  /* NumpyArrayWrapper imported: track joblib state dicts */
+    bool jl_seen;  /* NumpyArrayWrapper / NDArrayWrapper imported: track state dicts */
     uint32_t jl_depth;
     pk_view *skeys; /* storage keys from persistent ids, in order of appearance */
     size_t nskeys, capskeys;
@@ -102,6 +116,8 @@ typedef struct pk_ctx {
     uint64_t emb_off;
     pk_view *strs;
     size_t nstrs, capstrs;
+    /* In: the layer is a pickle member of a TorchScript archive (wwi_pickle_hint). */
+    bool torchscript;
 } pk_ctx;
 
 void pk_ctx_init(pk_ctx *c, wwi_scan *s);
@@ -143,5 +159,6 @@ enum {
     PK_ONCE_FRAME = 1u << 3,
     PK_ONCE_BUILD = 1u << 4,
     PK_ONCE_MUTATE = 1u << 5,
+    PK_ONCE_SIDECAR = 1u << 6,
 };
 #endif
