@@ -207,6 +207,56 @@ static bool model_extension(const char *ext)
     return false;
 }
 
+/* The formats each extension is expected to hold; a layer whose content is
+ * something else gets a finding (format inventory, T-EXT-NONSTANDARD). Code-
+ * capable content under the extension of a format that cannot carry code
+ * (a pickle named .safetensors) is a disguise: HIGH. Other mismatches are LOW. */
+static const struct {
+    const char *ext;
+    bool code_free; /* the expected formats cannot carry code */
+    const char *formats;
+} ext_formats[] = {
+    {".safetensors", true, " safetensors "},
+    {".gguf", true, " gguf "},
+    {".onnx", true, " onnx "},
+    {".npy", true, " numpy "},
+    {".npz", true, " npz zip "},
+    {".json", true, " json unknown "},
+    {".h5", false, " hdf5 keras_h5 "},
+    {".hdf5", false, " hdf5 keras_h5 "},
+    {".keras", false, " keras_v3 zip hdf5 keras_h5 "},
+    {".pb", false, " savedmodel "},
+    {".pkl", false, " pickle torch_legacy joblib_zfile "},
+    {".pickle", false, " pickle torch_legacy "},
+    {".dill", false, " pickle "},
+    {".joblib", false, " pickle joblib_zfile zlib gz bz2 xz lzma zst lz4 "},
+    {".pt", false, " pytorch_zip torchscript torch_legacy pickle "},
+    {".pth", false, " pytorch_zip torchscript torch_legacy pickle "},
+    {".ckpt", false, " pytorch_zip torchscript torch_legacy pickle "},
+    {".bin", false, " pytorch_zip torchscript torch_legacy pickle "},
+    {".zip", false, " zip npz pytorch_zip torchscript keras_v3 "},
+};
+
+static void check_extension(wwi_scan *s)
+{
+    const ww_layer *l = &s->res->layers[s->layer];
+    char want[40];
+    for (size_t i = 0; i < sizeof ext_formats / sizeof ext_formats[0]; i++) {
+        if (!wwi_str_eq(s->ext, ext_formats[i].ext))
+            continue;
+        snprintf(want, sizeof want, " %s ", l->format);
+        if (strstr(ext_formats[i].formats, want))
+            return;
+        bool disguise = ext_formats[i].code_free && l->code_capable;
+        wwi_finding(s, disguise ? WW_SEV_HIGH : WW_SEV_LOW, "format", NULL, l->format, 0,
+                    "content is %s but the name says %s%s", l->format, s->ext,
+                    disguise ? ": code-capable content disguised as a format that cannot "
+                               "carry code"
+                             : "");
+        return;
+    }
+}
+
 static ww_status push_layer(wwi_scan *s, uint64_t size)
 {
     ww_result *r = s->res;
@@ -278,6 +328,7 @@ static ww_status scan_layer(wwi_scan *s, wwi_src *src, const char *forced)
     ww_status st = fmt->scan(s, src);
     if (st != WW_OK && s->res->nerr == nerr_before)
         wwi_scan_error(s, st, UINT64_MAX, "%s: %s", fmt->name, ww_strerror(st));
+    check_extension(s);
     return st;
 }
 

@@ -47,6 +47,8 @@ static const struct {
     {"dill._dill", "loads", PR_LOADER},
     {"joblib", "load", PR_LOADER},
     {"joblib.numpy_pickle", "NumpyArrayWrapper", PR_JLWRAP},
+    {"joblib.numpy_pickle_compat", "NDArrayWrapper", PR_JLSIDE},
+    {"joblib.numpy_pickle_compat", "ZNDArrayWrapper", PR_JLSIDE},
     {"marshal", "loads", PR_LOADER},
     {"numpy", "dtype", PR_DTYPE},
     {"numpy", "load", PR_LOADER},
@@ -264,6 +266,48 @@ static void map_py2(const char **m, size_t *ml, const char **n, size_t *nl)
     }
 }
 
+static bool ident(const char *p, size_t n)
+{
+    if (n == 0 || (n > 4 && p[0] == '_' && p[1] == '_' && p[n - 2] == '_' && p[n - 1] == '_'))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = p[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_' ||
+              (i > 0 && ch >= '0' && ch <= '9')))
+            return false;
+    }
+    return true;
+}
+
+/* Dotted path of plain identifiers (no dunder segment) after `skip` bytes. */
+static bool plain_path(const char *p, size_t skip)
+{
+    size_t n = strlen(p);
+    for (size_t i = skip, st = skip; i <= n; i++) {
+        if (i < n && p[i] != '.')
+            continue;
+        if (!ident(p + st, i - st))
+            return false;
+        st = i + 1;
+    }
+    return true;
+}
+
+/* threats.md T-TORCHSCRIPT: inside a TorchScript archive, the classes of the
+ * scripted modules (`__torch__.*`) and torch.jit's pickle helpers
+ * (`torch.jit._pickle.build_intlist`...) are allow-listed by prefix. The name
+ * must be one plain identifier: no attribute chains, no dunders. */
+static bool torchscript_name(const char *module, const char *name)
+{
+    if (!plain_path(name, 0) || strchr(name, '.'))
+        return false;
+    if (wwi_str_eq(module, "torch.jit._pickle"))
+        return true;
+    if (wwi_str_eq(module, "__torch__"))
+        return true;
+    return strncmp(module, "__torch__.", 10) == 0 && plain_path(module, 10);
+}
+
 /* "module\0name\0" in one allocation. */
 static char *pair_dup(const char *m, size_t ml, const char *n, size_t nl, char **name)
 {
@@ -327,8 +371,13 @@ ww_status pk_ctx_global(pk_ctx *c, const char *mod, size_t modlen, const char *n
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
         if (wwi_str_eq(roles[i].m, g->module) && wwi_str_eq(roles[i].n, g->name))
             g->role = roles[i].role;
-    if (g->role == PR_JLWRAP)
+    if (g->role == PR_JLWRAP || g->role == PR_JLSIDE)
         c->jl_seen = true;
+    if (c->torchscript && !g->safe && torchscript_name(g->module, g->name)) {
+        g->sev = WW_SEV_NONE;
+        g->safe = g->known = true;
+        g->reason = "TorchScript class or pickle helper (inside a TorchScript archive)";
+    }
     c->gh[j] = c->ng + 1;
     *gid = c->ng++;
     if (2 * c->ng > c->ghcap)

@@ -35,12 +35,28 @@ static ww_status copy_keys(const pk_ctx *c, wwi_pickle_hint *h)
     return WW_OK;
 }
 
+/* T-TORCHSCRIPT: a TorchScript archive runs its code/ when loaded. Reported
+ * once per archive, by the member every archive has (its data.pkl). */
+static void torchscript_once(wwi_scan *s)
+{
+    const char *mem = wwi_scan_member(s);
+    size_t n = mem ? strlen(mem) : 0;
+    if (n < 8 || !wwi_bytes_eq(mem + n - 8, "data.pkl", 8) || (n > 8 && mem[n - 9] != '/'))
+        return;
+    wwi_finding(s, WW_SEV_MEDIUM, "code", NULL, "T-TORCHSCRIPT", UINT64_MAX,
+                "contains TorchScript code (runs when loaded with torch.jit.load or torch.load)");
+}
+
 ww_status wwi_pickle_scan_bytes(wwi_scan *s, const uint8_t *data, size_t len,
                                 wwi_pickle_hint *hint)
 {
     pk_ctx c;
     uint64_t consumed = 0;
     pk_ctx_init(&c, s);
+    if (hint && hint->torchscript) {
+        c.torchscript = true;
+        torchscript_once(s);
+    }
     ww_status rc = pk_run(&c, data, len, hint ? hint->max_pickles : 0, &consumed);
     /* Findings first: an error never erases what was seen before it. */
     pk_ctx_flush(&c);

@@ -22,6 +22,9 @@ typedef struct wwi_pickle_hint {
     uint64_t consumed;
     /* In: stop after this many pickles (0 = read stacked pickles to the end). */
     uint32_t max_pickles;
+    /* In: the stream is a pickle member of a TorchScript archive: `__torch__.*`
+     * classes and `torch.jit._pickle.*` helpers are allowed (T-TORCHSCRIPT). */
+    bool torchscript;
 } wwi_pickle_hint;
 
 void wwi_pickle_hint_clear(wwi_pickle_hint *h);

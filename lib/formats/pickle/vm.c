@@ -1,8 +1,9 @@
 /* The symbolic pickle machine: decodes every opcode of protocols 0-5 through
- * the bounds-checked cursor and keeps a tagged value per stack slot and memo
- * entry, so that every import and call site is resolved exactly as the real
- * unpickler would see it, without executing anything. One tight switch per
- * opcode, no allocation per opcode (values are views into the input). */
+ * the bounds-checked cursor and keeps a tagged 16-byte value per stack slot
+ * (and a compact one per memo entry, memo.h), so that every import and call
+ * site is resolved exactly as the real unpickler would see it, without
+ * executing anything. One tight switch per opcode, no allocation per opcode
+ * (values are views into the input). */
 #include <stdio.h>
 #include "formats/pickle/memo.h"
 #include "formats/pickle/pk.h"
@@ -16,10 +17,21 @@
 typedef struct jl_state {
     uint64_t dict; /* serial of the dict being filled */
     uint64_t count;
-    const uint8_t *dt;
-    uint32_t dtn;
+    uint64_t dt; /* index in the dtype table */
     bool shape, dtype, align;
+    /* legacy NDArrayWrapper: 'filename' seen, and it is a relative path without '..' */
+    bool fname, fname_safe;
 } jl_state;
+
+/* One numpy.dtype(str, ...) call. dtype objects are shared through the memo,
+ * so what BUILD made of one lives here, not in the (copied) value. */
+typedef struct pk_dtype {
+    const uint8_t *s;
+    uint32_t n;
+    bool built, understood; /* BUILD seen; its state had numpy's version 3/4 layout */
+    uint32_t flags;         /* state flags (bit 0: has objects) */
+    uint64_t elsize;        /* state item size */
+} pk_dtype;
 
 typedef struct vm {
     pk_ctx *c;
@@ -37,12 +49,14 @@ typedef struct vm {
     uint64_t frame_end;
     uint64_t dict_serial;
     jl_state jl;
+    pk_dtype *dts;
+    size_t ndts, capdts;
     wwi_buf tmp, tmp2;
 } vm;
 
 #define FAIL(code, ...)                                                  \
     do {                                                                 \
-        rc = pk_err(m->c, (code), op_off, __VA_ARGS__);          \
+        rc = pk_err(m->c, (code), op_off, __VA_ARGS__);                  \
         goto done;                                                       \
     } while (0)
 #define TRY(expr)                                                        \
@@ -58,7 +72,7 @@ static ww_status grow_stack(vm *m)
 {
     if (m->cap >= m->lim->max_stack)
         return pk_lim(m->c, "max_stack", "pickle stack deeper than %u",
-                              (unsigned)m->lim->max_stack);
+                      (unsigned)m->lim->max_stack);
     size_t nc = m->cap ? m->cap * 2 : 256;
     if (nc > m->lim->max_stack)
         nc = m->lim->max_stack;
@@ -73,7 +87,7 @@ static ww_status grow_stack(vm *m)
 
 static inline ww_status push(vm *m, pk_val v)
 {
-    if (m->sp == m->cap) {
+    if (__builtin_expect(m->sp == m->cap, 0)) {
         ww_status st = grow_stack(m);
         if (st != WW_OK)
             return st;
@@ -86,7 +100,6 @@ static inline pk_val mk(uint8_t kind)
 {
     pk_val v;
     v.v.u = 0;
-    v.n = 0;
     v.gid = PK_GID_NONE;
     v.kind = kind;
     v.flags = 0;
@@ -103,23 +116,40 @@ static inline pk_val mk_int(uint64_t u, bool big)
     return v;
 }
 
-static inline pk_val mk_view(uint8_t kind, const uint8_t *p, size_t n, uint8_t flags)
+/* width: size of the opcode's length field right before p (1, 4 or 8); 0 when
+ * there is none (text lines, derived values). The memo stores such strings as
+ * an offset and reads the length back from the input. */
+static inline pk_val mk_view(uint8_t kind, const uint8_t *p, size_t n, uint8_t flags,
+                             uint8_t width)
 {
-    pk_val v = mk(kind);
+    pk_val v;
     v.v.p = p;
     v.n = (uint32_t)n;
+    v.kind = kind;
     v.flags = flags;
+    v.sub = width;
+    v.aux = 0;
     return v;
 }
 
-static bool val_is(const pk_val *v, const char *lit)
+#define val_is(v, lit) val_is_n((v), (lit), sizeof(lit) - 1)
+static inline bool val_is_n(const pk_val *v, const char *lit, size_t n)
 {
-    size_t n = strlen(lit);
     return v->kind == PK_STR && !(v->flags & PF_ESC_MASK) && v->n == n &&
            wwi_bytes_eq(v->v.p, lit, n);
 }
 
-static pk_val make_tuple(const pk_val *it, size_t k)
+static inline bool small_int(const pk_val *v, uint64_t *out)
+{
+    if (v->kind != PK_INT || (v->flags & PF_BIGINT))
+        return false;
+    *out = v->v.u;
+    return true;
+}
+
+static uint8_t storage_elsize(const pk_ctx *c, uint32_t gid);
+
+static pk_val make_tuple(const pk_ctx *c, const pk_val *it, size_t k)
 {
     pk_val t = mk(PK_TUPLE);
     uint64_t prod = 1;
@@ -139,7 +169,7 @@ static pk_val make_tuple(const pk_val *it, size_t k)
         t.flags = PF_STORAGE;
         t.v.p = it[2].v.p;
         t.n = it[2].n;
-        t.gid = it[1].kind == PK_GLOBAL ? it[1].gid : PK_GID_NONE;
+        t.aux = it[1].kind == PK_GLOBAL ? storage_elsize(c, it[1].gid) : 0;
         return t;
     }
     if (k == 4 && val_is(&it[0], "module") && it[1].kind == PK_GLOBAL) {
@@ -147,7 +177,15 @@ static pk_val make_tuple(const pk_val *it, size_t k)
         t.flags = PF_FIRST;
         t.sub = PK_GLOBAL;
         t.gid = it[1].gid;
-        t.aux = 1;
+        t.aux = PK_AUX_MODULE;
+        return t;
+    }
+    uint64_t ver, x;
+    if ((k == 8 || k == 9) && small_int(&it[0], &ver) && ver == k - 5) {
+        /* numpy dtype state: version 3 has 8 items, version 4 adds metadata */
+        t.aux = PK_AUX_DSTATE;
+        t.v.u = small_int(&it[5], &x) ? x : UINT64_MAX;
+        t.n = small_int(&it[7], &x) && x < 256 ? (uint32_t)x : UINT32_MAX;
         return t;
     }
     if (k >= 1 && (it[0].kind == PK_STR || it[0].kind == PK_BYTES)) {
@@ -252,7 +290,7 @@ static ww_status nested_arg(vm *m, const pk_val *args, const pk_glob *g, uint64_
     if (m->c->embedded || !(args->flags & PF_FIRST) ||
         (args->sub != PK_STR && args->sub != PK_BYTES))
         return WW_OK;
-    pk_val a = mk_view(args->sub, args->v.p, args->n, args->flags & PF_ESC_MASK);
+    pk_val a = mk_view(args->sub, args->v.p, args->n, args->flags & PF_ESC_MASK, 0);
     wwi_buf b;
     wwi_buf_init(&b, (size_t)(m->lim->max_string > SIZE_MAX / 2 ? SIZE_MAX / 2
                                                                  : m->lim->max_string));
@@ -271,6 +309,30 @@ static ww_status nested_arg(vm *m, const pk_val *args, const pk_glob *g, uint64_
     }
     wwi_buf_free(&b);
     return st == WW_E_LIMIT ? WW_OK : st;
+}
+
+/* numpy.dtype(str, ...): a new dtype object, tracked by index. */
+static ww_status new_dtype(vm *m, const pk_val *args, pk_val *res)
+{
+    if (!args || !(args->flags & PF_FIRST) || args->sub != PK_STR ||
+        (args->flags & PF_ESC_MASK))
+        return WW_OK; /* not understood: joblib states using it are errors */
+    if (m->ndts == m->capdts) {
+        size_t nc = m->capdts ? m->capdts * 2 : 16;
+        void *p = m->dts;
+        ww_status st = wwi_realloc(&p, nc * sizeof(pk_dtype));
+        if (st != WW_OK)
+            return st;
+        m->dts = p;
+        m->capdts = nc;
+    }
+    pk_dtype *d = &m->dts[m->ndts];
+    memset(d, 0, sizeof *d);
+    d->s = args->v.p;
+    d->n = args->n;
+    res->flags = PF_DTYPE;
+    res->v.u = m->ndts++;
+    return WW_OK;
 }
 
 /* REDUCE / INST / OBJ / NEWOBJ: what is called, and what the result is. */
@@ -297,7 +359,7 @@ static ww_status call(vm *m, const pk_val *fn, const pk_val *args, bool newobj, 
     if (newobj) {
         g->uses |= PU_NEW;
         res->kind = PK_INST;
-        if (g->role == PR_JLWRAP)
+        if (g->role == PR_JLWRAP || g->role == PR_JLSIDE)
             memset(&m->jl, 0, sizeof m->jl);
         return WW_OK;
     }
@@ -312,17 +374,11 @@ static ww_status call(vm *m, const pk_val *fn, const pk_val *args, bool newobj, 
             computed_call(m, off);
         return WW_OK;
     case PR_DTYPE:
-        if (args && (args->flags & PF_FIRST) && args->sub == PK_STR &&
-            !(args->flags & PF_ESC_MASK)) {
-            res->flags = PF_DTYPE;
-            res->v.p = args->v.p;
-            res->n = args->n;
-        }
-        return WW_OK;
+        return new_dtype(m, args, res);
     case PR_CODECS:
         if (args && (args->flags & PF_FIRST) && args->sub == PK_STR)
             *res = mk_view(PK_BYTES, args->v.p, args->n,
-                           (uint8_t)((args->flags & PF_ESC_MASK) | PF_LATIN1));
+                           (uint8_t)((args->flags & PF_ESC_MASK) | PF_LATIN1), 0);
         return WW_OK;
     case PR_LOADER:
         g->uses |= PU_CALL;
@@ -333,24 +389,69 @@ static ww_status call(vm *m, const pk_val *fn, const pk_val *args, bool newobj, 
     }
 }
 
+static bool digit(uint8_t ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
 /* joblib: after BUILD of a NumpyArrayWrapper the array bytes follow in the
- * stream (NumpyArrayWrapper.write_array): for object dtypes a complete
+ * stream (NumpyArrayWrapper.write_array): for dtypes with objects a complete
  * protocol-2 pickle, else [1 byte N + N padding bytes if the state has
- * numpy_array_alignment_bytes] + prod(shape) * itemsize raw bytes. */
+ * numpy_array_alignment_bytes] + prod(shape) * itemsize raw bytes.
+ * itemsize and "has objects" are numpy's: the type string gives them, and a
+ * BUILD of the dtype (numpy's __setstate__) overrides the item size of sized
+ * flexible types (S, U, V: structured records) and sets the has-objects flag
+ * (bit 0 of its flags), exactly what read_array then uses. */
 static ww_status joblib_skip(vm *m, const pk_val *state, uint64_t off)
 {
     jl_state j = m->jl;
     memset(&m->jl, 0, sizeof m->jl);
-    if (state->kind != PK_DICT || state->v.u != j.dict || !j.shape || !j.dtype)
+    if (state->kind != PK_DICT || state->v.u != j.dict || !j.shape || !j.dtype ||
+        j.dt >= m->ndts)
         return pk_err(m->c, WW_E_FORMAT, off,
-                              "joblib NumpyArrayWrapper state not understood: cannot find "
-                              "where its array data ends");
-    const uint8_t *p = j.dt;
-    size_t n = j.dtn;
+                      "joblib NumpyArrayWrapper state not understood: cannot find "
+                      "where its array data ends");
+    const pk_dtype *d = &m->dts[j.dt];
+    const uint8_t *p = d->s;
+    size_t n = d->n;
     if (n > 0 && (p[0] == '<' || p[0] == '>' || p[0] == '|' || p[0] == '='))
         p++, n--;
     char kind = n > 0 ? (char)p[0] : 0;
-    if (kind == 'O') {
+    uint64_t digits = 0;
+    size_t nd = 1;
+    while (nd < n && digit(p[nd]) && digits < (1u << 20))
+        digits = digits * 10 + (uint64_t)(p[nd++] - '0');
+    bool tail_ok = nd == n || (p[nd] == '[' && (kind == 'm' || kind == 'M'));
+    if (d->built && !d->understood)
+        return pk_err(m->c, WW_E_UNSUPPORTED, off,
+                      "joblib array dtype '%.*s' has a state numpy layout we do not know",
+                      (int)(d->n > 64 ? 64 : d->n), (const char *)d->s);
+    bool hasobj = kind == 'O' || (d->built && (d->flags & 1));
+    uint64_t itemsize = 0;
+    bool ok = tail_ok && nd > 1;
+    switch (kind) {
+    case 'O':
+        ok = true;
+        break;
+    case 'b': case 'i': case 'u': case 'f': case 'c': case 'm': case 'M': case '?':
+        itemsize = digits;
+        ok = ok && digits > 0;
+        break;
+    case 'S': case 'a': case 'U': case 'V':
+        /* Unsized types are shared singletons: numpy ignores a state on them. */
+        itemsize = digits * (kind == 'U' ? 4 : 1);
+        if (digits > 0 && d->built) {
+            itemsize = d->elsize;
+            ok = ok && d->elsize != UINT64_MAX;
+        }
+        break;
+    default:
+        ok = false;
+    }
+    if (!ok)
+        return pk_err(m->c, WW_E_UNSUPPORTED, off, "joblib array dtype '%.*s' not supported",
+                      (int)(d->n > 64 ? 64 : d->n), (const char *)d->s);
+    if (hasobj) {
         /* Object array: a nested pickle, read with the full unpickler. */
         if (m->c->jl_depth >= PK_JOBLIB_DEPTH)
             return pk_lim(m->c, "max_depth", "joblib object arrays nested too deep");
@@ -366,22 +467,6 @@ static ww_status joblib_skip(vm *m, const pk_val *state, uint64_t off)
         m->frame_end = 0;
         return WW_OK;
     }
-    uint64_t digits = 0, itemsize = 0;
-    bool have = n > 1 && wwi_parse_u64((const char *)p + 1, n - 1, 1u << 20, &digits);
-    switch (kind) {
-    case 'b': case 'i': case 'u': case 'f': case 'c': case 'm': case 'M': case '?': case 'S':
-        itemsize = digits;
-        break;
-    case 'U':
-        itemsize = digits * 4;
-        break;
-    default:
-        itemsize = 0; /* void / structured dtypes may hold objects: not modelled */
-    }
-    if (!have || itemsize == 0)
-        return pk_err(m->c, WW_E_UNSUPPORTED, off,
-                              "joblib array dtype '%.*s' not supported", (int)j.dtn,
-                              (const char *)j.dt);
     uint64_t bytes;
     if (__builtin_mul_overflow(j.count, itemsize, &bytes))
         return pk_err(m->c, WW_E_FORMAT, off, "joblib array size overflows");
@@ -391,11 +476,56 @@ static ww_status joblib_skip(vm *m, const pk_val *state, uint64_t off)
     }
     if (m->cur.err != WW_OK || bytes > wwi_cur_left(&m->cur))
         return pk_err(m->c, WW_E_TRUNCATED, off,
-                              "joblib array data (%llu bytes) runs past the end",
-                              (unsigned long long)bytes);
+                      "joblib array data (%llu bytes) runs past the end",
+                      (unsigned long long)bytes);
     wwi_cur_skip(&m->cur, (size_t)bytes);
     m->frame_end = 0;
     return WW_OK;
+}
+
+/* BUILD on a numpy.dtype result: numpy's __setstate__. */
+static void dtype_build(vm *m, const pk_val *t, const pk_val *state)
+{
+    if (t->v.u >= m->ndts)
+        return;
+    pk_dtype *d = &m->dts[t->v.u];
+    d->built = true;
+    /* elsize is checked where numpy uses it (sized S/U/V); -1 elsewhere. */
+    d->understood = state->kind == PK_TUPLE && state->aux == PK_AUX_DSTATE &&
+                    !(state->flags & PF_STORAGE) && state->n != UINT32_MAX;
+    d->elsize = state->v.u;
+    d->flags = state->n;
+}
+
+/* Legacy joblib NDArrayWrapper: its BUILD makes joblib np.load(allow_pickle=True)
+ * the file named by `filename`, joined to the pickle's directory. An absolute
+ * path or '..' picks any file (T-JOBLIB-SIDECAR). */
+static bool relative_path(const uint8_t *p, size_t n)
+{
+    if (n == 0 || p[0] == '/' || p[0] == '\\' || p[0] == '~')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == ':' || p[i] == 0 || (p[i] == '.' && i + 1 < n && p[i + 1] == '.'))
+            return false;
+    return true;
+}
+
+static void sidecar_build(vm *m, const pk_val *t, const pk_val *state, uint64_t off)
+{
+    jl_state j = m->jl;
+    memset(&m->jl, 0, sizeof m->jl);
+    if (state->kind == PK_DICT && state->v.u == j.dict && j.fname && j.fname_safe)
+        return;
+    const pk_glob *g = &m->c->g[t->gid];
+    if (m->c->once & PK_ONCE_SIDECAR)
+        return;
+    m->c->once |= PK_ONCE_SIDECAR;
+    pk_find(m->c, WW_SEV_HIGH, "import", g->module, g->name, off,
+            "legacy joblib array loads a sidecar file with np.load(allow_pickle=True): "
+            "%s",
+            state->kind == PK_DICT && state->v.u == j.dict && j.fname
+                ? "its filename is an absolute path or contains '..' (any file, T-JOBLIB-SIDECAR)"
+                : "its filename is not a plain literal (any file, T-JOBLIB-SIDECAR)");
 }
 
 /* SETITEM(S) into the dict at `target`: remember what a joblib wrapper state needs. */
@@ -415,10 +545,13 @@ static void jl_track(vm *m, const pk_val *target, const pk_val *kv, size_t nkv)
             j->count = v->v.u;
         } else if (val_is(k, "dtype")) {
             j->dtype = v->kind == PK_CALL && (v->flags & PF_DTYPE);
-            j->dt = v->v.p;
-            j->dtn = v->n;
+            j->dt = v->v.u;
         } else if (val_is(k, "numpy_array_alignment_bytes")) {
             j->align = v->kind != PK_NONE;
+        } else if (val_is(k, "filename")) {
+            j->fname = true;
+            j->fname_safe = v->kind == PK_STR && !(v->flags & PF_ESC_MASK) &&
+                            relative_path(v->v.p, v->n);
         }
     }
 }
@@ -498,15 +631,23 @@ static ww_status run_one(vm *m, bool *stopped)
     m->proto = 0;
     m->frame_end = 0;
     *stopped = false;
+    const uint64_t max_ops = m->lim->max_pickle_ops;
+    /* Opcodes until the next time check (every 4096) or the op limit. */
+    uint64_t budget = 0;
 
-    while (!wwi_cur_eof(c)) {
+    while (c->pos < c->len) {
         op_off = c->pos;
-        if (++m->ops > m->lim->max_pickle_ops)
-            return pk_lim(m->c, "max_pickle_ops", "more than %llu pickle opcodes",
-                                  (unsigned long long)m->lim->max_pickle_ops);
-        if ((m->ops & 0xfff) == 0)
-            TRY(wwi_scan_check_time(m->s));
-        uint8_t op = wwi_cur_u8(c);
+        if (__builtin_expect(budget == 0, 0)) {
+            if (m->ops >= max_ops)
+                return pk_lim(m->c, "max_pickle_ops", "more than %llu pickle opcodes",
+                              (unsigned long long)max_ops);
+            if (m->ops)
+                TRY(wwi_scan_check_time(m->s));
+            budget = max_ops - m->ops < 4096 ? max_ops - m->ops : 4096;
+            m->ops += budget; /* counted ahead; given back below when we stop early */
+        }
+        budget--;
+        uint8_t op = c->base[c->pos++];
         switch (op) {
         case '(': /* MARK */
             if (m->nmarks == m->capmarks) {
@@ -527,6 +668,7 @@ static ww_status run_one(vm *m, bool *stopped)
         case '.': /* STOP */
             NEED(1);
             *stopped = true;
+            m->ops -= budget;
             return WW_OK;
         case '0': /* POP: with nothing above the mark, pops the mark */
             if (m->sp > m->fence)
@@ -614,10 +756,9 @@ static ww_status run_one(vm *m, bool *stopped)
             NEED(1);
             v = m->st[--m->sp];
             if (v.kind == PK_TUPLE && (v.flags & PF_STORAGE)) {
-                pk_view kv = {v.v.p, v.n, storage_elsize(m->c, v.gid)};
+                pk_view kv = {v.v.p, v.n, v.aux};
                 TRY(pk_ctx_add_view(&m->c->skeys, &m->c->nskeys, &m->c->capskeys, kv));
-            }
-            if (v.kind == PK_TUPLE && v.aux == 1) {
+            } else if (v.kind == PK_TUPLE && v.aux == PK_AUX_MODULE) {
                 pk_val cls = mk(PK_GLOBAL);
                 cls.gid = v.gid;
                 TRY(push(m, cls));
@@ -632,7 +773,7 @@ static ww_status run_one(vm *m, bool *stopped)
             if (n < 2 || (p[0] != '\'' && p[0] != '"') || p[n - 1] != p[0])
                 FAIL(WW_E_FORMAT, "pickle STRING argument not quoted");
             TRY(push(m, mk_view(PK_STR, p + 1, n - 2,
-                                memchr(p + 1, '\\', n - 2) ? PF_ESC_S : 0)));
+                                memchr(p + 1, '\\', n - 2) ? PF_ESC_S : 0, 0)));
             break;
         case 'V': { /* UNICODE: raw-unicode-escape */
             p = line(m, &n);
@@ -644,7 +785,7 @@ static ww_status run_one(vm *m, bool *stopped)
                     fl = PF_ESC_V;
             if (n > UINT32_MAX)
                 FAIL(WW_E_LIMIT, "pickle UNICODE line too long");
-            TRY(push(m, mk_view(PK_STR, p, n, fl)));
+            TRY(push(m, mk_view(PK_STR, p, n, fl, 0)));
             break;
         }
         case 'T': /* BINSTRING */
@@ -656,7 +797,7 @@ static ww_status run_one(vm *m, bool *stopped)
             TRY(payload(m, len, op_off, &p));
             if (len >= 16 && (p[0] == 0x80 || p[0] == 'g' || p[0] == '8'))
                 TRY(pk_embedded(m->c, p, len, op_off));
-            TRY(push(m, mk_view(op == 'B' ? PK_BYTES : PK_STR, p, len, 0)));
+            TRY(push(m, mk_view(op == 'B' ? PK_BYTES : PK_STR, p, len, 0, 4)));
             break;
         }
         case 'U':  /* SHORT_BINSTRING */
@@ -666,7 +807,7 @@ static ww_status run_one(vm *m, bool *stopped)
             TRY(payload(m, len, op_off, &p));
             if (len >= 16 && (p[0] == 0x80 || p[0] == 'g' || p[0] == '8'))
                 TRY(pk_embedded(m->c, p, len, op_off));
-            TRY(push(m, mk_view(op == 'C' ? PK_BYTES : PK_STR, p, len, 0)));
+            TRY(push(m, mk_view(op == 'C' ? PK_BYTES : PK_STR, p, len, 0, 1)));
             break;
         }
         case 0x8d: /* BINUNICODE8 */
@@ -676,25 +817,25 @@ static ww_status run_one(vm *m, bool *stopped)
             TRY(payload(m, len, op_off, &p));
             if (len >= 16 && (p[0] == 0x80 || p[0] == 'g' || p[0] == '8'))
                 TRY(pk_embedded(m->c, p, (size_t)len, op_off));
-            TRY(push(m, mk_view(op == 0x8d ? PK_STR : PK_BYTES, p, (size_t)len, 0)));
+            TRY(push(m, mk_view(op == 0x8d ? PK_STR : PK_BYTES, p, (size_t)len, 0, 8)));
             break;
         }
         case ')':
-            TRY(push(m, make_tuple(NULL, 0)));
+            TRY(push(m, make_tuple(m->c, NULL, 0)));
             break;
         case 0x85: /* TUPLE1..3 */
         case 0x86:
         case 0x87: {
             size_t k = (size_t)(op - 0x84);
             NEED(k);
-            v = make_tuple(&m->st[m->sp - k], k);
+            v = make_tuple(m->c, &m->st[m->sp - k], k);
             m->sp -= k;
             TRY(push(m, v));
             break;
         }
         case 't': /* TUPLE */
             POP_MARK_TO(base);
-            v = make_tuple(&m->st[base], m->sp - base);
+            v = make_tuple(m->c, &m->st[base], m->sp - base);
             m->sp = base;
             TRY(push(m, v));
             break;
@@ -764,11 +905,10 @@ static ww_status run_one(vm *m, bool *stopped)
                 u = op == 'h' ? wwi_cur_u8(c) : wwi_cur_u32le(c);
             if (c->err)
                 FAIL(c->err, "pickle truncated in GET");
-            const pk_val *mv = pk_memo_get(&m->memo, u);
-            if (!mv)
+            if (!pk_memo_get(&m->memo, u, &v))
                 FAIL(WW_E_FORMAT, "pickle memo key %llu missing (the load fails here)",
                      (unsigned long long)u);
-            TRY(push(m, *mv));
+            TRY(push(m, v));
             break;
         }
         case 'p':  /* PUT */
@@ -812,7 +952,7 @@ static ww_status run_one(vm *m, bool *stopped)
                 break;
             }
             POP_MARK_TO(base);
-            pk_val args = make_tuple(&m->st[base], m->sp - base);
+            pk_val args = make_tuple(m->c, &m->st[base], m->sp - base);
             m->sp = base;
             pk_val res;
             TRY(call(m, &v, &args, false, op_off, &res));
@@ -873,7 +1013,7 @@ static ww_status run_one(vm *m, bool *stopped)
                 FAIL(WW_E_FORMAT, "pickle OBJ without a class");
             pk_val fn = m->st[base];
             size_t nargs = m->sp - base - 1;
-            pk_val args = make_tuple(&m->st[base + 1], nargs);
+            pk_val args = make_tuple(m->c, &m->st[base + 1], nargs);
             m->sp = base;
             pk_val res;
             TRY(call(m, &fn, &args, nargs == 0, op_off, &res));
@@ -897,9 +1037,15 @@ static ww_status run_one(vm *m, bool *stopped)
             pk_val *t = &m->st[m->sp - 1];
             if (t->kind == PK_GLOBAL)
                 mutate_global(m, t, op_off, "BUILD");
-            else if (t->kind == PK_INST && t->gid != PK_GID_NONE &&
-                     m->c->g[t->gid].role == PR_JLWRAP)
-                TRY(joblib_skip(m, &state, op_off));
+            else if (t->kind == PK_CALL && (t->flags & PF_DTYPE))
+                dtype_build(m, t, &state);
+            else if ((t->kind == PK_INST || t->kind == PK_CALL) && t->gid != PK_GID_NONE) {
+                uint8_t role = m->c->g[t->gid].role;
+                if (role == PR_JLWRAP && t->kind == PK_INST)
+                    TRY(joblib_skip(m, &state, op_off));
+                else if (role == PR_JLSIDE)
+                    sidecar_build(m, t, &state, op_off);
+            }
             break;
         }
         case 0x80: /* PROTO */
@@ -939,6 +1085,7 @@ static ww_status run_one(vm *m, bool *stopped)
     if (!*stopped)
         rc = pk_err(m->c, WW_E_TRUNCATED, c->pos, "pickle ends without STOP");
 done:
+    m->ops -= budget;
     return rc;
 }
 
@@ -953,7 +1100,7 @@ ww_status pk_run(pk_ctx *c, const uint8_t *data, size_t len, uint32_t max_pickle
     m->s = c->s;
     m->lim = wwi_scan_limits(c->s);
     wwi_cur_init(&m->cur, data, len);
-    pk_memo_init(&m->memo, m->lim->max_memo);
+    pk_memo_init(&m->memo, m->lim->max_memo, data);
     wwi_buf_init(&m->tmp, PK_MAX_NAME * 4);
     wwi_buf_init(&m->tmp2, PK_MAX_NAME * 4);
     *consumed = 0;
@@ -973,6 +1120,7 @@ ww_status pk_run(pk_ctx *c, const uint8_t *data, size_t len, uint32_t max_pickle
     }
 done:
     pk_memo_free(&m->memo);
+    wwi_free(m->dts);
     wwi_buf_free(&m->tmp);
     wwi_buf_free(&m->tmp2);
     wwi_free(m->st);

@@ -187,6 +187,7 @@ static ww_status scan_pickle_member(zctx *z, const wwi_zip_entry *e, const char 
     wwi_src *child = NULL;
     wwi_pickle_hint hint;
     memset(&hint, 0, sizeof hint);
+    hint.torchscript = z->kind == L_TORCHSCRIPT;
     ww_status rc = wwi_zip_read_full(z->s, z->in, e, pname, off, &data, &len, &owned);
     if (rc != WW_OK)
         return WW_OK; /* recorded; go on with the other members */
