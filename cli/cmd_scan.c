@@ -74,6 +74,8 @@ const char ww_scan_usage[] =
     "Performance:\n"
     "  -j, --jobs N           scan N files in parallel (default: number of CPUs)\n"
     "\n"
+    "  -h, --help             this help\n"
+    "\n"
     "Exit codes:\n"
     "  0  every file is clean (or not a model format)\n"
     "  1  at least one file has a finding at or above the threshold\n"

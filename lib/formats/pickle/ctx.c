@@ -30,6 +30,8 @@ static const compat_mod compat_mods[] = {
 #undef PK_COMPAT_MODULE
 };
 
+#define PK_MAX_GLOBALS 1000000u
+
 /* Roles: what a few known callables mean to the machine (not a verdict). */
 static const struct {
     const char *m, *n;
@@ -340,10 +342,13 @@ ww_status pk_ctx_global(pk_ctx *c, const char *mod, size_t modlen, const char *n
             return WW_OK;
         }
     }
-    /* Distinct globals per layer share the memo budget. */
-    if (c->ng >= wwi_scan_limits(c->s)->max_memo)
-        return pk_lim(c, "max_memo", "more than %u distinct globals",
-                              (unsigned)wwi_scan_limits(c->s)->max_memo);
+    /* Distinct globals per layer share the memo budget, capped at a million:
+     * each costs ~80 bytes (real pickles have a few hundred at most). */
+    uint32_t maxg = wwi_scan_limits(c->s)->max_memo;
+    if (maxg > PK_MAX_GLOBALS)
+        maxg = PK_MAX_GLOBALS;
+    if (c->ng >= maxg)
+        return pk_lim(c, "max_memo", "more than %u distinct globals", (unsigned)maxg);
     if (c->ng == c->capg) {
         uint32_t nc = c->capg ? c->capg * 2 : 32;
         void *p = c->g;

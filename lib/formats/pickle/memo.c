@@ -44,71 +44,18 @@ static pk_val *hfind(const pk_memo *m, uint64_t idx)
     }
 }
 
-static uint64_t rd_le(const uint8_t *p, unsigned w)
-{
-    uint64_t v = 0;
-    for (unsigned i = w; i-- > 0;)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static const uint8_t width_of[3] = {1, 4, 8};
-
 bool pk_memo_get_slow(const pk_memo *m, uint64_t idx, pk_val *out)
 {
-    if (idx >= m->dcap) {
-        const pk_val *h = hfind(m, idx);
-        if (h)
-            *out = *h;
-        return h != NULL;
-    }
-    uint8_t t = m->tag[idx];
-    const uint32_t *pg = m->page[idx >> PK_MEMO_PAGE_BITS];
-    uint32_t a = pg ? pg[idx & (PK_MEMO_PAGE - 1)] : 0;
-    out->v.u = 0;
-    out->gid = PK_GID_NONE;
-    out->flags = 0;
-    out->sub = 0;
-    out->aux = 0;
-    switch (t) {
-    case MT_STR1:
-    case MT_STR4:
-    case MT_STR8:
-    case MT_BYTES1:
-    case MT_BYTES4:
-    case MT_BYTES8: {
-        unsigned w = width_of[(t - MT_STR1) % 3];
-        out->kind = t < MT_BYTES1 ? PK_STR : PK_BYTES;
-        out->v.p = m->base + a;
-        out->n = (uint32_t)rd_le(out->v.p - w, w);
-        out->sub = (uint8_t)w;
+    if (idx < m->dcap) {
+        if (m->tag[idx] != MT_FAT)
+            return pk_memo_get(m, idx, out);
+        *out = m->fat[m->page[idx >> PK_MEMO_PAGE_BITS][idx & (PK_MEMO_PAGE - 1)]];
         return true;
     }
-    case MT_GLOBAL:
-    case MT_INST:
-    case MT_CALL:
-        out->kind = t == MT_GLOBAL ? PK_GLOBAL : t == MT_INST ? PK_INST : PK_CALL;
-        out->gid = a;
-        return true;
-    case MT_INT:
-        out->kind = PK_INT;
-        out->v.u = a;
-        return true;
-    case MT_DICT:
-        out->kind = PK_DICT;
-        out->v.u = a;
-        return true;
-    case MT_TUPINTS:
-        out->kind = PK_TUPLE;
-        out->flags = PF_INTS;
-        out->v.u = a;
-        return true;
-    case MT_FAT:
-        *out = m->fat[a];
-        return true;
-    default:
-        return false; /* absent (plain tags are handled inline) */
-    }
+    const pk_val *h = hfind(m, idx);
+    if (h)
+        *out = *h;
+    return h != NULL;
 }
 
 /* Rebuild the hash with capacity ncap (0: drop it), moving keys now covered by

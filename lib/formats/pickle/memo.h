@@ -94,22 +94,68 @@ static inline ww_status pk_memo_put(pk_memo *m, uint64_t idx, const pk_val *v)
     return pk_memo_put_slow(m, idx, v);
 }
 
+static inline uint64_t pk_memo_rd_le(const uint8_t *p, unsigned w)
+{
+    if (w == 1)
+        return p[0];
+    uint64_t v = 0;
+    for (unsigned i = w; i-- > 0;)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* Inline: every tag but fat and sparse entries. The value is built in one
+ * piece (partial stores followed by a 16-byte copy stall the pipeline). */
 static inline bool pk_memo_get(const pk_memo *m, uint64_t idx, pk_val *out)
 {
-    if (idx < m->dcap) {
-        uint8_t t = m->tag[idx];
-        if (t != MT_ABSENT && t < MT_STR1) {
-            out->v.u = 0;
-            out->gid = PK_GID_NONE;
-            out->kind = t;
-            out->flags = 0;
-            out->sub = 0;
-            out->aux = 0;
-            return true;
-        }
+    if (__builtin_expect(idx >= m->dcap, 0))
+        return pk_memo_get_slow(m, idx, out);
+    uint8_t t = m->tag[idx];
+    if (t < MT_STR1) {
         if (t == MT_ABSENT)
             return false;
+        *out = pk_make(0, PK_GID_NONE, t, 0, 0, 0);
+        return true;
     }
-    return pk_memo_get_slow(m, idx, out);
+    if (t == MT_FAT)
+        return pk_memo_get_slow(m, idx, out);
+    uint32_t a = m->page[idx >> PK_MEMO_PAGE_BITS][idx & (PK_MEMO_PAGE - 1)];
+    switch (t) {
+    case MT_STR1:
+    case MT_BYTES1:
+        *out = pk_make((uintptr_t)(m->base + a), m->base[a - 1], t == MT_STR1 ? PK_STR : PK_BYTES,
+                       0, 1, 0);
+        return true;
+    case MT_STR4:
+    case MT_STR8:
+    case MT_BYTES4:
+    case MT_BYTES8: {
+        unsigned w = t == MT_STR4 || t == MT_BYTES4 ? 4 : 8;
+        *out = pk_make((uintptr_t)(m->base + a),
+                       (uint32_t)pk_memo_rd_le(m->base + a - w, w),
+                       t < MT_BYTES1 ? PK_STR : PK_BYTES, 0, (uint8_t)w, 0);
+        return true;
+    }
+    case MT_GLOBAL:
+        *out = pk_make(0, a, PK_GLOBAL, 0, 0, 0);
+        return true;
+    case MT_INST:
+        *out = pk_make(0, a, PK_INST, 0, 0, 0);
+        return true;
+    case MT_CALL:
+        *out = pk_make(0, a, PK_CALL, 0, 0, 0);
+        return true;
+    case MT_INT:
+        *out = pk_make(a, PK_GID_NONE, PK_INT, 0, 0, 0);
+        return true;
+    case MT_DICT:
+        *out = pk_make(a, PK_GID_NONE, PK_DICT, 0, 0, 0);
+        return true;
+    case MT_TUPINTS:
+        *out = pk_make(a, PK_GID_NONE, PK_TUPLE, PF_INTS, 0, 0);
+        return true;
+    default:
+        return false;
+    }
 }
 #endif

@@ -98,22 +98,14 @@ static inline ww_status push(vm *m, pk_val v)
 
 static inline pk_val mk(uint8_t kind)
 {
-    pk_val v;
-    v.v.u = 0;
-    v.gid = PK_GID_NONE;
-    v.kind = kind;
-    v.flags = 0;
-    v.sub = 0;
-    v.aux = 0;
-    return v;
+    return pk_make(0, PK_GID_NONE, kind, 0, 0, 0);
 }
 
+/* big: negative (u holds the 64-bit two's complement) or wider than 64 bits
+ * (u is 0). Only small non-negative ints are used as numbers. */
 static inline pk_val mk_int(uint64_t u, bool big)
 {
-    pk_val v = mk(PK_INT);
-    v.v.u = u;
-    v.flags = big ? PF_BIGINT : 0;
-    return v;
+    return pk_make(u, PK_GID_NONE, PK_INT, big ? PF_BIGINT : 0, 0, 0);
 }
 
 /* width: size of the opcode's length field right before p (1, 4 or 8); 0 when
@@ -122,14 +114,7 @@ static inline pk_val mk_int(uint64_t u, bool big)
 static inline pk_val mk_view(uint8_t kind, const uint8_t *p, size_t n, uint8_t flags,
                              uint8_t width)
 {
-    pk_val v;
-    v.v.p = p;
-    v.n = (uint32_t)n;
-    v.kind = kind;
-    v.flags = flags;
-    v.sub = width;
-    v.aux = 0;
-    return v;
+    return pk_make((uintptr_t)p, (uint32_t)n, kind, flags, width, 0);
 }
 
 #define val_is(v, lit) val_is_n((v), (lit), sizeof(lit) - 1)
@@ -185,7 +170,12 @@ static pk_val make_tuple(const pk_ctx *c, const pk_val *it, size_t k)
         /* numpy dtype state: version 3 has 8 items, version 4 adds metadata */
         t.aux = PK_AUX_DSTATE;
         t.v.u = small_int(&it[5], &x) ? x : UINT64_MAX;
-        t.n = small_int(&it[7], &x) && x < 256 ? (uint32_t)x : UINT32_MAX;
+        t.n = UINT32_MAX;
+        if (small_int(&it[7], &x) && x < 256)
+            t.n = (uint32_t)x;
+        else if (it[7].kind == PK_INT && (int64_t)it[7].v.u < 0 &&
+                 (int64_t)it[7].v.u >= -128)
+            t.n = (uint32_t)(it[7].v.u & 0xff); /* numpy once pickled flags as a char */
         return t;
     }
     if (k >= 1 && (it[0].kind == PK_STR || it[0].kind == PK_BYTES)) {
@@ -698,7 +688,7 @@ static ww_status run_one(vm *m, bool *stopped)
             if (!p)
                 FAIL(c->err, "pickle INT/LONG line unterminated");
             if (parse_dec(p, n, &u, &neg))
-                TRY(push(m, mk_int(u, neg)));
+                TRY(push(m, mk_int(neg ? 0 - u : u, neg)));
             else
                 TRY(push(m, mk(PK_OTHER)));
             break;
@@ -706,7 +696,7 @@ static ww_status run_one(vm *m, bool *stopped)
             uint32_t x = wwi_cur_u32le(c);
             if (c->err)
                 FAIL(c->err, "pickle truncated in BININT");
-            TRY(push(m, mk_int(x, (x & 0x80000000u) != 0)));
+            TRY(push(m, mk_int((uint64_t)(int64_t)(int32_t)x, (x & 0x80000000u) != 0)));
             break;
         }
         case 'K': /* BININT1 */
@@ -731,6 +721,10 @@ static ww_status run_one(vm *m, bool *stopped)
             bool big = len > 8 || (len > 0 && (p[len - 1] & 0x80));
             for (size_t i = 0; i < len && i < 8; i++)
                 u |= (uint64_t)p[i] << (8 * i);
+            if (len > 8)
+                u = 0;
+            else if (big && len < 8)
+                u |= ~0ull << (8 * len); /* sign-extend */
             TRY(push(m, mk_int(u, big)));
             break;
         }
@@ -905,10 +899,13 @@ static ww_status run_one(vm *m, bool *stopped)
                 u = op == 'h' ? wwi_cur_u8(c) : wwi_cur_u32le(c);
             if (c->err)
                 FAIL(c->err, "pickle truncated in GET");
-            if (!pk_memo_get(&m->memo, u, &v))
+            if (__builtin_expect(m->sp == m->cap, 0))
+                TRY(grow_stack(m));
+            /* Straight into the slot: no temporary to copy (store forwarding). */
+            if (!pk_memo_get(&m->memo, u, &m->st[m->sp]))
                 FAIL(WW_E_FORMAT, "pickle memo key %llu missing (the load fails here)",
                      (unsigned long long)u);
-            TRY(push(m, v));
+            m->sp++;
             break;
         }
         case 'p':  /* PUT */
