@@ -16,11 +16,20 @@ TARGETS="$*"
 [ -n "$TARGETS" ] || TARGETS=$(cd "$B/fuzz" && ls fuzz_* | sed 's/^fuzz_//')
 for t in $TARGETS; do
     mkdir -p "fuzz/_work/$t" "fuzz/corpus/$t"
+    rm -rf "fuzz/_work/$t"/* 2>/dev/null || true
     dict=""
     f=$(echo "$t" | sed 's/^format_//')
     [ -f "fuzz/dict/$f.dict" ] && dict="-dict=fuzz/dict/$f.dict"
     echo "== fuzz_$t for ${SECS}s"
+    # Seeds: the committed corpus, the malformed samples and, when present, the
+    # peer samples and the test fixtures (read-only inputs; new units go to _work).
+    seeds="fuzz/corpus/$t tests/formats/malformed"
+    [ -d ../shared/peer-samples ] && seeds="$seeds ../shared/peer-samples"
+    case "$t" in policy_*) seeds="fuzz/corpus/$t policies" ;; esac
+    /usr/bin/time -f "cpu_seconds=%U+%S" -o "fuzz/_work/$t.time" \
     "$B/fuzz/fuzz_$t" -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=10 $dict \
-        -artifact_prefix="fuzz/_work/$t/" "fuzz/_work/$t" "fuzz/corpus/$t" \
-        tests/formats/malformed 2>&1 | grep -E '^#[0-9]+.*(DONE|pulse)|ERROR|SUMMARY|Done' | tail -3
+        -artifact_prefix="fuzz/_work/crash-$t-" "fuzz/_work/$t" $seeds \
+        > "fuzz/_work/$t.log" 2>&1 || true
+    grep -E 'DONE|ERROR|SUMMARY|Done' "fuzz/_work/$t.log" | tail -2
+    cat "fuzz/_work/$t.time"
 done
