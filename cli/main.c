@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "common/sandbox.h"
 #include "serve/serve.h"
 #include "weightwall.h"
 #if __has_include("cli/cmd_policy.h")
@@ -36,6 +37,8 @@ int main(int argc, char **argv)
         return WW_EXIT_ERROR;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "__sandbox-child") == 0) /* internal: see common/sandbox.h */
+        wwx_sandbox_child_main(argc - 2, argv + 2);
     if (strcmp(cmd, "scan") == 0)
         return ww_cmd_scan(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0)

@@ -2,6 +2,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <seccomp.h>
+#include <spawn.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,10 +26,6 @@
 #define SANITIZED 0
 #endif
 
-bool wwx_sandbox_available(void)
-{
-    return true;
-}
 
 /* Syscalls a scan needs: memory, reading the mapped file, writing the result
  * to the pipe, time, and exit. Everything else fails with EPERM, and the
@@ -125,16 +123,133 @@ static ww_status fail(const char *display, const char *msg, ww_result **out)
     return ww_result_new_failed(display, WW_E_INTERNAL, msg, out);
 }
 
+/* ---- child ---------------------------------------------------------------- */
+
+void wwx_sandbox_child_main(int argc, char **argv)
+{
+    /* argv: DISPLAY MEM CPU SELFTEST [engine args...] ; file on fd 3, pipe on fd 4 */
+    if (argc < 4)
+        _exit(8);
+    const char *display = argv[0];
+    uint64_t mem = strtoull(argv[1], NULL, 10);
+    unsigned cpu = (unsigned)strtoul(argv[2], NULL, 10);
+    const char *self = argv[3][0] ? argv[3] : NULL;
+    ww_engine *e = NULL;
+    if (ww_engine_new(&e) != WW_OK)
+        _exit(6);
+    ww_limits lim = *ww_engine_limits(e);
+    for (int i = 4; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--threshold") == 0) {
+            ww_severity sev;
+            if (ww_severity_parse(argv[i + 1], &sev))
+                ww_engine_set_threshold(e, sev);
+        } else if (strcmp(argv[i], "--limit") == 0) {
+            char name[64];
+            const char *eq = strchr(argv[i + 1], '=');
+            if (eq && (size_t)(eq - argv[i + 1]) < sizeof name) {
+                memcpy(name, argv[i + 1], (size_t)(eq - argv[i + 1]));
+                name[eq - argv[i + 1]] = '\0';
+                if (ww_limits_set(&lim, name, eq + 1) != WW_OK)
+                    _exit(8);
+            }
+        } else if (strcmp(argv[i], "--globals") == 0) {
+            /* Read before confinement: opening files is refused afterwards. */
+            FILE *f = fopen(argv[i + 1], "rb");
+            if (!f)
+                _exit(8);
+            static char text[1 << 20];
+            size_t n = fread(text, 1, sizeof text, f);
+            fclose(f);
+            char err[256];
+            if (ww_engine_load_globals(e, text, n, err, sizeof err) != WW_OK)
+                _exit(8);
+        }
+    }
+    ww_engine_set_limits(e, &lim);
+    struct stat st;
+    if (fstat(3, &st) != 0)
+        _exit(8);
+    /* The budget is on top of what the fresh process already maps (shared
+     * libraries: ~100 MB of address space) and of the file's own mapping. */
+    uint64_t base = 0;
+    FILE *sf = fopen("/proc/self/statm", "r");
+    if (sf) {
+        unsigned long pages = 0;
+        if (fscanf(sf, "%lu", &pages) == 1)
+            base = (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+        fclose(sf);
+    }
+    uint64_t as = base + mem + (uint64_t)st.st_size;
+    struct rlimit rl = {as, as};
+    /* AddressSanitizer reserves terabytes of shadow address space: an
+     * address-space limit would break it, so sanitizer builds skip it. */
+    if (!SANITIZED)
+        setrlimit(RLIMIT_AS, &rl);
+    rl.rlim_cur = cpu;
+    rl.rlim_max = cpu + 1;
+    setrlimit(RLIMIT_CPU, &rl);
+    rl.rlim_cur = rl.rlim_max = 0;
+    setrlimit(RLIMIT_FSIZE, &rl);
+    setrlimit(RLIMIT_CORE, &rl);
+    if (confine() != 0)
+        _exit(5);
+    if (self) {
+        if (strcmp(self, "hang") == 0)
+            for (;;)
+                sleep(60); /* blocked, using no CPU: only the parent's deadline ends it */
+        selftest(self);
+    }
+    ww_result *r = NULL;
+    if (ww_scan_fd(e, 3, display, &r) != WW_OK)
+        _exit(6);
+    void *buf = NULL;
+    size_t len = 0;
+    if (ww_result_serialize(r, &buf, &len) != WW_OK)
+        _exit(7);
+    uint64_t n = len;
+    write_all(4, &n, sizeof n);
+    write_all(4, buf, len);
+    _exit(0);
+}
+
+/* ---- parent --------------------------------------------------------------- */
+
+/* Read exactly n bytes before the deadline; false on EOF, error or timeout. */
+static bool read_deadline(int fd, void *buf, size_t n, uint64_t deadline_ms, bool *timed_out)
+{
+    size_t got = 0;
+    while (got < n) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+        if (now >= deadline_ms) {
+            *timed_out = true;
+            return false;
+        }
+        struct pollfd p = {fd, POLLIN, 0};
+        int pr = poll(&p, 1, (int)(deadline_ms - now > 1000 ? 1000 : deadline_ms - now));
+        if (pr < 0 && errno == EINTR)
+            continue;
+        if (pr <= 0)
+            continue;
+        ssize_t r = read(fd, (char *)buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    return true;
+}
+
 ww_status wwx_sandbox_scan_file(const ww_engine *e, const char *path, const char *display,
                                 const wwx_sandbox_opts *o, ww_result **out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        /* The in-process scan produces the same "cannot open" result. */
-        return ww_scan_file(e, path, display, out);
-    }
+    if (fd < 0)
+        return ww_scan_file(e, path, display, out); /* same "cannot open" result */
     struct stat st;
-    if (fstat(fd, &st) != 0) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         return ww_scan_file(e, path, display, out);
     }
@@ -148,82 +263,68 @@ ww_status wwx_sandbox_scan_file(const ww_engine *e, const char *path, const char
                                   : (unsigned)(max_ms ? (max_ms * 2 + 999) / 1000 : 3600);
     if (cpu < 10 && !o->cpu_seconds)
         cpu = 10;
-    uint64_t mem = (o->mem_bytes ? o->mem_bytes : (4ull << 30)) + (uint64_t)st.st_size;
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fd);
-        close(pfd[0]);
-        close(pfd[1]);
-        return fail(display, "sandbox: cannot fork", out);
-    }
-    if (pid == 0) {
-        close(pfd[0]);
-        struct rlimit rl = {mem, mem};
-        /* AddressSanitizer reserves terabytes of shadow address space: an
-         * address-space limit would break it, so sanitizer builds skip it. */
-        if (!SANITIZED)
-            setrlimit(RLIMIT_AS, &rl);
-        rl.rlim_cur = cpu;
-        rl.rlim_max = cpu + 1;
-        setrlimit(RLIMIT_CPU, &rl);
-        rl.rlim_cur = rl.rlim_max = 0;
-        setrlimit(RLIMIT_FSIZE, &rl);
-        setrlimit(RLIMIT_CORE, &rl);
-        if (confine() != 0)
-            _exit(5);
-        if (o->selftest)
-            selftest(o->selftest);
-        ww_result *r = NULL;
-        if (ww_scan_fd(e, fd, display, &r) != WW_OK)
-            _exit(6);
-        void *buf = NULL;
-        size_t len = 0;
-        if (ww_result_serialize(r, &buf, &len) != WW_OK)
-            _exit(7);
-        uint64_t n = len;
-        write_all(pfd[1], &n, sizeof n);
-        write_all(pfd[1], buf, len);
-        _exit(0);
-    }
+    uint64_t mem = o->mem_bytes ? o->mem_bytes : (4ull << 30);
+    char memarg[32], cpuarg[16];
+    snprintf(memarg, sizeof memarg, "%llu", (unsigned long long)mem);
+    snprintf(cpuarg, sizeof cpuarg, "%u", cpu);
+    const char *argv[128];
+    int k = 0;
+    const char *exe = o->exe ? o->exe : "/proc/self/exe";
+    argv[k++] = "weightwall";
+    argv[k++] = "__sandbox-child";
+    argv[k++] = display;
+    argv[k++] = memarg;
+    argv[k++] = cpuarg;
+    argv[k++] = o->selftest ? o->selftest : "";
+    for (int i = 0; o->engine_args && o->engine_args[i] && k < 126; i++)
+        argv[k++] = o->engine_args[i];
+    argv[k] = NULL;
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    /* dup2 clears close-on-exec on the new descriptors; everything else,
+     * opened O_CLOEXEC, stays behind. */
+    posix_spawn_file_actions_adddup2(&fa, fd, 3);
+    posix_spawn_file_actions_adddup2(&fa, pfd[1], 4);
+    extern char **environ;
+    static char *const empty_env[] = {NULL};
+    (void)environ;
+    pid_t pid;
+    int sp = posix_spawn(&pid, exe, &fa, NULL, (char *const *)argv, empty_env);
+    posix_spawn_file_actions_destroy(&fa);
     close(fd);
     close(pfd[1]);
-    /* Read the length-prefixed result; the child is untrusted, so cap it. */
-    uint64_t want = 0;
-    size_t got = 0;
-    char *buf = NULL;
-    bool ok = true;
-    while (got < sizeof want) {
-        ssize_t r = read(pfd[0], (char *)&want + got, sizeof want - got);
-        if (r <= 0) {
-            if (r < 0 && errno == EINTR)
-                continue;
-            ok = false;
-            break;
-        }
-        got += (size_t)r;
+    if (sp != 0) {
+        close(pfd[0]);
+        return fail(display, "sandbox: cannot start the scanning process", out);
     }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t deadline = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 +
+                        (uint64_t)cpu * 1000 + 2000;
+    uint64_t want = 0;
+    char *buf = NULL;
+    bool timed_out = false;
+    bool ok = read_deadline(pfd[0], &want, sizeof want, deadline, &timed_out);
     if (ok && (want == 0 || want > (512u << 20)))
         ok = false;
     if (ok && !(buf = malloc((size_t)want)))
         ok = false;
-    got = 0;
-    while (ok && got < want) {
-        ssize_t r = read(pfd[0], buf + got, (size_t)want - got);
-        if (r <= 0) {
-            if (r < 0 && errno == EINTR)
-                continue;
-            ok = false;
-            break;
-        }
-        got += (size_t)r;
-    }
+    if (ok)
+        ok = read_deadline(pfd[0], buf, (size_t)want, deadline, &timed_out);
     close(pfd[0]);
+    if (timed_out)
+        kill(pid, SIGKILL);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     ww_status rc;
     char msg[300];
-    if (WIFSIGNALED(status)) {
+    if (timed_out) {
+        snprintf(msg, sizeof msg, "sandbox: the scanning process ran out of time (%u s) and "
+                                  "was killed", cpu);
+        rc = fail(display, msg, out);
+    } else if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
         snprintf(msg, sizeof msg, "sandbox: the scanning process was killed by %s (%s)",
                  sig == SIGSYS ? "the seccomp filter" : sig == SIGXCPU ? "the CPU limit"

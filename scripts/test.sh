@@ -15,7 +15,7 @@ if [ "${1:-}" != "--no-sanitize" ]; then
         -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
     ninja -C build-asan
     echo "== tests under ASan + UBSan"
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    WW_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         meson test -C build-asan --print-errorlogs
 fi
