@@ -136,7 +136,8 @@ typedef struct job {
     atomic_size_t next;
 } job;
 
-static void scan_one(const job *j, const wwx_input *item, ww_result **out, item_info *info)
+static void scan_one(const job *j, wwx_sandbox *sandbox, const wwx_input *item, ww_result **out,
+                     item_info *info)
 {
     const ww_engine *eng = j->eng;
     ww_status st;
@@ -161,8 +162,8 @@ static void scan_one(const job *j, const wwx_input *item, ww_result **out, item_
             st = ww_scan_memory(eng, data, len, "<stdin>", out);
             free(data);
         }
-    } else if (j->sandbox) {
-        st = wwx_sandbox_scan_file(eng, item->path, item->display, j->sandbox, out);
+    } else if (j->sandbox && sandbox) {
+        st = wwx_sandbox_scan(sandbox, eng, item->path, item->display, out);
     } else {
         st = ww_scan_file(eng, item->path, item->display, out);
     }
@@ -186,12 +187,23 @@ static void scan_one(const job *j, const wwx_input *item, ww_result **out, item_
 static void *worker(void *arg)
 {
     job *j = arg;
+    wwx_sandbox *sandbox = NULL; /* one zygote per worker thread, started on first use */
+    if (j->sandbox && wwx_sandbox_open(j->sandbox, &sandbox) != WW_OK)
+        sandbox = NULL;
     for (;;) {
         size_t i = atomic_fetch_add(&j->next, 1);
         if (i >= j->in->n)
             break;
-        scan_one(j, &j->in->items[i], &j->results[i], &j->info[i]);
+        if (j->sandbox && !sandbox) {
+            /* Without a sandbox we do not silently parse in-process. */
+            if (ww_result_new_failed(j->in->items[i].display, WW_E_NOMEM,
+                                     "sandbox: out of memory", &j->results[i]) != WW_OK)
+                j->results[i] = NULL;
+            continue;
+        }
+        scan_one(j, sandbox, &j->in->items[i], &j->results[i], &j->info[i]);
     }
+    wwx_sandbox_close(sandbox);
     return NULL;
 }
 

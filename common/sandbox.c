@@ -123,22 +123,99 @@ static ww_status fail(const char *display, const char *msg, ww_result **out)
     return ww_result_new_failed(display, WW_E_INTERNAL, msg, out);
 }
 
-/* ---- child ---------------------------------------------------------------- */
+/* One request from the parent to the zygote; the file and the result pipe
+ * travel as SCM_RIGHTS descriptors. */
+typedef struct req {
+    uint64_t mem;
+    uint32_t cpu;
+    char selftest[16];
+    char display[2048];
+} req;
+
+/* ---- the scanning child (forked by the zygote, one per file) -------------- */
+
+static void child_scan(const ww_engine *e, const req *q, int file_fd, int out_fd)
+{
+    struct stat st;
+    if (fstat(file_fd, &st) != 0)
+        _exit(8);
+    /* The budget is on top of what the process already maps (shared
+     * libraries: ~100 MB of address space) and of the file's own mapping. */
+    uint64_t base = 0;
+    FILE *sf = fopen("/proc/self/statm", "r");
+    if (sf) {
+        unsigned long pages = 0;
+        if (fscanf(sf, "%lu", &pages) == 1)
+            base = (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+        fclose(sf);
+    }
+    uint64_t as = base + q->mem + (uint64_t)st.st_size;
+    struct rlimit rl = {as, as};
+    /* AddressSanitizer reserves terabytes of shadow address space: an
+     * address-space limit would break it, so sanitizer builds skip it. */
+    if (!SANITIZED)
+        setrlimit(RLIMIT_AS, &rl);
+    rl.rlim_cur = q->cpu;
+    rl.rlim_max = q->cpu + 1;
+    setrlimit(RLIMIT_CPU, &rl);
+    rl.rlim_cur = rl.rlim_max = 0;
+    setrlimit(RLIMIT_FSIZE, &rl);
+    setrlimit(RLIMIT_CORE, &rl);
+    if (confine() != 0)
+        _exit(5);
+    if (q->selftest[0]) {
+        if (strcmp(q->selftest, "hang") == 0)
+            for (;;)
+                sleep(60); /* blocked, using no CPU: only the parent's deadline ends it */
+        selftest(q->selftest);
+    }
+    ww_result *r = NULL;
+    if (ww_scan_fd(e, file_fd, q->display, &r) != WW_OK)
+        _exit(6);
+    void *buf = NULL;
+    size_t len = 0;
+    if (ww_result_serialize(r, &buf, &len) != WW_OK)
+        _exit(7);
+    uint64_t n = len;
+    write_all(out_fd, &n, sizeof n);
+    write_all(out_fd, buf, len);
+    _exit(0);
+}
+
+/* ---- the zygote ----------------------------------------------------------- */
+
+static int recv_req(int sock, req *q, int fds[2])
+{
+    struct iovec iov = {q, sizeof *q};
+    union {
+        char buf[CMSG_SPACE(2 * sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                       .msg_controllen = sizeof u.buf};
+    ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+    if (n <= 0)
+        return -1;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    if (n != (ssize_t)sizeof *q || !c || c->cmsg_type != SCM_RIGHTS ||
+        c->cmsg_len != CMSG_LEN(2 * sizeof(int)))
+        return -1;
+    memcpy(fds, CMSG_DATA(c), 2 * sizeof(int));
+    q->selftest[sizeof q->selftest - 1] = '\0';
+    q->display[sizeof q->display - 1] = '\0';
+    return 0;
+}
 
 void wwx_sandbox_child_main(int argc, char **argv)
 {
-    /* argv: DISPLAY MEM CPU SELFTEST [engine args...] ; file on fd 3, pipe on fd 4 */
-    if (argc < 4)
-        _exit(8);
-    const char *display = argv[0];
-    uint64_t mem = strtoull(argv[1], NULL, 10);
-    unsigned cpu = (unsigned)strtoul(argv[2], NULL, 10);
-    const char *self = argv[3][0] ? argv[3] : NULL;
+    /* `weightwall __sandbox-child [engine args]`: the zygote. fd 3 is a
+     * SOCK_SEQPACKET socket to the parent. Single-threaded by construction, so
+     * fork() is safe here whatever the parent does. */
     ww_engine *e = NULL;
     if (ww_engine_new(&e) != WW_OK)
         _exit(6);
     ww_limits lim = *ww_engine_limits(e);
-    for (int i = 4; i + 1 < argc; i += 2) {
+    for (int i = 0; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--threshold") == 0) {
             ww_severity sev;
             if (ww_severity_parse(argv[i + 1], &sev))
@@ -153,7 +230,6 @@ void wwx_sandbox_child_main(int argc, char **argv)
                     _exit(8);
             }
         } else if (strcmp(argv[i], "--globals") == 0) {
-            /* Read before confinement: opening files is refused afterwards. */
             FILE *f = fopen(argv[i + 1], "rb");
             if (!f)
                 _exit(8);
@@ -166,70 +242,58 @@ void wwx_sandbox_child_main(int argc, char **argv)
         }
     }
     ww_engine_set_limits(e, &lim);
-    struct stat st;
-    if (fstat(3, &st) != 0)
-        _exit(8);
-    /* The budget is on top of what the fresh process already maps (shared
-     * libraries: ~100 MB of address space) and of the file's own mapping. */
-    uint64_t base = 0;
-    FILE *sf = fopen("/proc/self/statm", "r");
-    if (sf) {
-        unsigned long pages = 0;
-        if (fscanf(sf, "%lu", &pages) == 1)
-            base = (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
-        fclose(sf);
+    for (;;) {
+        req q;
+        int fds[2];
+        if (recv_req(3, &q, fds) != 0)
+            _exit(0); /* parent gone or protocol error: stop */
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(3);
+            child_scan(e, &q, fds[0], fds[1]);
+        }
+        close(fds[0]);
+        close(fds[1]);
+        int32_t msg[2] = {(int32_t)pid, 0};
+        if (send(3, msg, sizeof msg, MSG_NOSIGNAL) != (ssize_t)sizeof msg)
+            _exit(0);
+        int status = 0;
+        if (pid > 0)
+            while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        msg[1] = status;
+        if (send(3, msg, sizeof msg, MSG_NOSIGNAL) != (ssize_t)sizeof msg)
+            _exit(0);
     }
-    uint64_t as = base + mem + (uint64_t)st.st_size;
-    struct rlimit rl = {as, as};
-    /* AddressSanitizer reserves terabytes of shadow address space: an
-     * address-space limit would break it, so sanitizer builds skip it. */
-    if (!SANITIZED)
-        setrlimit(RLIMIT_AS, &rl);
-    rl.rlim_cur = cpu;
-    rl.rlim_max = cpu + 1;
-    setrlimit(RLIMIT_CPU, &rl);
-    rl.rlim_cur = rl.rlim_max = 0;
-    setrlimit(RLIMIT_FSIZE, &rl);
-    setrlimit(RLIMIT_CORE, &rl);
-    if (confine() != 0)
-        _exit(5);
-    if (self) {
-        if (strcmp(self, "hang") == 0)
-            for (;;)
-                sleep(60); /* blocked, using no CPU: only the parent's deadline ends it */
-        selftest(self);
-    }
-    ww_result *r = NULL;
-    if (ww_scan_fd(e, 3, display, &r) != WW_OK)
-        _exit(6);
-    void *buf = NULL;
-    size_t len = 0;
-    if (ww_result_serialize(r, &buf, &len) != WW_OK)
-        _exit(7);
-    uint64_t n = len;
-    write_all(4, &n, sizeof n);
-    write_all(4, buf, len);
-    _exit(0);
 }
 
-/* ---- parent --------------------------------------------------------------- */
+/* ---- parent ---------------------------------------------------------------- */
+
+struct wwx_sandbox {
+    wwx_sandbox_opts o;
+    int sock;
+    pid_t zygote;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 /* Read exactly n bytes before the deadline; false on EOF, error or timeout. */
 static bool read_deadline(int fd, void *buf, size_t n, uint64_t deadline_ms, bool *timed_out)
 {
     size_t got = 0;
     while (got < n) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+        uint64_t now = now_ms();
         if (now >= deadline_ms) {
             *timed_out = true;
             return false;
         }
         struct pollfd p = {fd, POLLIN, 0};
         int pr = poll(&p, 1, (int)(deadline_ms - now > 1000 ? 1000 : deadline_ms - now));
-        if (pr < 0 && errno == EINTR)
-            continue;
         if (pr <= 0)
             continue;
         ssize_t r = read(fd, (char *)buf + got, n - got);
@@ -242,8 +306,101 @@ static bool read_deadline(int fd, void *buf, size_t n, uint64_t deadline_ms, boo
     return true;
 }
 
-ww_status wwx_sandbox_scan_file(const ww_engine *e, const char *path, const char *display,
-                                const wwx_sandbox_opts *o, ww_result **out)
+static void stop_zygote(wwx_sandbox *z)
+{
+    if (z->sock >= 0)
+        close(z->sock);
+    z->sock = -1;
+    if (z->zygote > 0) {
+        int st;
+        kill(z->zygote, SIGKILL);
+        waitpid(z->zygote, &st, 0);
+    }
+    z->zygote = 0;
+}
+
+static bool start_zygote(wwx_sandbox *z)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+        return false;
+    const char *argv[128];
+    int k = 0;
+    argv[k++] = "weightwall";
+    argv[k++] = "__sandbox-child";
+    for (int i = 0; z->o.engine_args && z->o.engine_args[i] && k < 126; i++)
+        argv[k++] = z->o.engine_args[i];
+    argv[k] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, sv[1], 3); /* dup2 clears close-on-exec */
+    /* A fresh image with an empty environment: no inherited heap, locks or
+     * secrets (HF_TOKEN) in the process that parses hostile bytes. */
+    static char *const empty_env[] = {NULL};
+    int rc = posix_spawn(&z->zygote, z->o.exe ? z->o.exe : "/proc/self/exe", &fa, NULL,
+                         (char *const *)argv, empty_env);
+    posix_spawn_file_actions_destroy(&fa);
+    close(sv[1]);
+    if (rc != 0) {
+        close(sv[0]);
+        z->zygote = 0;
+        return false;
+    }
+    z->sock = sv[0];
+    return true;
+}
+
+ww_status wwx_sandbox_open(const wwx_sandbox_opts *o, wwx_sandbox **out)
+{
+    wwx_sandbox *z = calloc(1, sizeof *z);
+    if (!z)
+        return WW_E_NOMEM;
+    z->o = *o;
+    z->sock = -1;
+    *out = z;
+    return WW_OK;
+}
+
+void wwx_sandbox_close(wwx_sandbox *z)
+{
+    if (!z)
+        return;
+    stop_zygote(z);
+    free(z);
+}
+
+static bool send_req(int sock, const req *q, int file_fd, int pipe_fd)
+{
+    struct iovec iov = {(void *)q, sizeof *q};
+    union {
+        char buf[CMSG_SPACE(2 * sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                       .msg_controllen = sizeof u.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+    int fds[2] = {file_fd, pipe_fd};
+    memcpy(CMSG_DATA(c), fds, sizeof fds);
+    return sendmsg(sock, &m, MSG_NOSIGNAL) == (ssize_t)sizeof *q;
+}
+
+static bool recv_msg(int sock, int32_t msg[2], uint64_t deadline)
+{
+    while (now_ms() < deadline) {
+        struct pollfd p = {sock, POLLIN, 0};
+        if (poll(&p, 1, 1000) <= 0)
+            continue;
+        return recv(sock, msg, 2 * sizeof(int32_t), 0) == (ssize_t)(2 * sizeof(int32_t));
+    }
+    return false;
+}
+
+ww_status wwx_sandbox_scan(wwx_sandbox *z, const ww_engine *e, const char *path,
+                           const char *display, ww_result **out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -253,55 +410,36 @@ ww_status wwx_sandbox_scan_file(const ww_engine *e, const char *path, const char
         close(fd);
         return ww_scan_file(e, path, display, out);
     }
+    if (z->sock < 0 && !start_zygote(z)) {
+        close(fd);
+        return fail(display, "sandbox: cannot start the scanning process", out);
+    }
+    uint64_t max_ms = ww_engine_limits(e)->max_time_ms;
+    req q;
+    memset(&q, 0, sizeof q);
+    q.cpu = z->o.cpu_seconds ? z->o.cpu_seconds
+                             : (unsigned)(max_ms ? (max_ms * 2 + 999) / 1000 : 3600);
+    if (q.cpu < 10 && !z->o.cpu_seconds)
+        q.cpu = 10;
+    q.mem = z->o.mem_bytes ? z->o.mem_bytes : (4ull << 30);
+    snprintf(q.selftest, sizeof q.selftest, "%s", z->o.selftest ? z->o.selftest : "");
+    snprintf(q.display, sizeof q.display, "%s", display);
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) != 0) {
         close(fd);
         return fail(display, "sandbox: cannot create a pipe", out);
     }
-    uint64_t max_ms = ww_engine_limits(e)->max_time_ms;
-    unsigned cpu = o->cpu_seconds ? o->cpu_seconds
-                                  : (unsigned)(max_ms ? (max_ms * 2 + 999) / 1000 : 3600);
-    if (cpu < 10 && !o->cpu_seconds)
-        cpu = 10;
-    uint64_t mem = o->mem_bytes ? o->mem_bytes : (4ull << 30);
-    char memarg[32], cpuarg[16];
-    snprintf(memarg, sizeof memarg, "%llu", (unsigned long long)mem);
-    snprintf(cpuarg, sizeof cpuarg, "%u", cpu);
-    const char *argv[128];
-    int k = 0;
-    const char *exe = o->exe ? o->exe : "/proc/self/exe";
-    argv[k++] = "weightwall";
-    argv[k++] = "__sandbox-child";
-    argv[k++] = display;
-    argv[k++] = memarg;
-    argv[k++] = cpuarg;
-    argv[k++] = o->selftest ? o->selftest : "";
-    for (int i = 0; o->engine_args && o->engine_args[i] && k < 126; i++)
-        argv[k++] = o->engine_args[i];
-    argv[k] = NULL;
-
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    /* dup2 clears close-on-exec on the new descriptors; everything else,
-     * opened O_CLOEXEC, stays behind. */
-    posix_spawn_file_actions_adddup2(&fa, fd, 3);
-    posix_spawn_file_actions_adddup2(&fa, pfd[1], 4);
-    extern char **environ;
-    static char *const empty_env[] = {NULL};
-    (void)environ;
-    pid_t pid;
-    int sp = posix_spawn(&pid, exe, &fa, NULL, (char *const *)argv, empty_env);
-    posix_spawn_file_actions_destroy(&fa);
+    bool sent = send_req(z->sock, &q, fd, pfd[1]);
     close(fd);
     close(pfd[1]);
-    if (sp != 0) {
+    uint64_t deadline = now_ms() + (uint64_t)q.cpu * 1000 + 2000;
+    int32_t msg[2];
+    if (!sent || !recv_msg(z->sock, msg, deadline) || msg[0] <= 0) {
         close(pfd[0]);
-        return fail(display, "sandbox: cannot start the scanning process", out);
+        stop_zygote(z); /* restarted on the next file */
+        return fail(display, "sandbox: the scanning process could not be started", out);
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t deadline = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 +
-                        (uint64_t)cpu * 1000 + 2000;
+    pid_t pid = msg[0];
     uint64_t want = 0;
     char *buf = NULL;
     bool timed_out = false;
@@ -313,29 +451,33 @@ ww_status wwx_sandbox_scan_file(const ww_engine *e, const char *path, const char
     if (ok)
         ok = read_deadline(pfd[0], buf, (size_t)want, deadline, &timed_out);
     close(pfd[0]);
-    if (timed_out)
-        kill(pid, SIGKILL);
+    if (timed_out || !ok)
+        kill(pid, SIGKILL); /* the zygote reaps it and reports the status */
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    if (!recv_msg(z->sock, msg, now_ms() + 10000)) {
+        stop_zygote(z);
+        status = ok ? 0 : (int)SIGKILL;
+    } else {
+        status = msg[1];
+    }
     ww_status rc;
-    char msg[300];
+    char text[300];
     if (timed_out) {
-        snprintf(msg, sizeof msg, "sandbox: the scanning process ran out of time (%u s) and "
-                                  "was killed", cpu);
-        rc = fail(display, msg, out);
-    } else if (WIFSIGNALED(status)) {
+        snprintf(text, sizeof text,
+                 "sandbox: the scanning process ran out of time (%u s) and was killed", q.cpu);
+        rc = fail(display, text, out);
+    } else if (WIFSIGNALED(status) && !ok) {
         int sig = WTERMSIG(status);
-        snprintf(msg, sizeof msg, "sandbox: the scanning process was killed by %s (%s)",
+        snprintf(text, sizeof text, "sandbox: the scanning process was killed by %s (%s)",
                  sig == SIGSYS ? "the seccomp filter" : sig == SIGXCPU ? "the CPU limit"
                                                                          : "a signal",
                  strsignal(sig));
-        rc = fail(display, msg, out);
+        rc = fail(display, text, out);
     } else if (!ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        snprintf(msg, sizeof msg, "sandbox: the scanning process failed (exit %d)%s",
+        snprintf(text, sizeof text, "sandbox: the scanning process failed (exit %d)%s",
                  WIFEXITED(status) ? WEXITSTATUS(status) : -1,
                  WIFEXITED(status) && WEXITSTATUS(status) == 4 ? ": memory limit" : "");
-        rc = fail(display, msg, out);
+        rc = fail(display, text, out);
     } else if ((rc = ww_result_deserialize(buf, (size_t)want, out)) != WW_OK) {
         rc = fail(display, "sandbox: malformed result from the scanning process", out);
     }

@@ -1,9 +1,9 @@
-/* Scanning in a confined child process. The parent opens the file and spawns
- * a fresh image of this program (`weightwall __sandbox-child`: no inherited
- * locks, heap or secrets such as HF_TOKEN) with the file on fd 3 and a pipe on
- * fd 4. The child applies resource limits and a seccomp filter (no exec, no
- * network, no new files or processes), scans, and writes the serialized result
- * to the pipe. The parent enforces a wall-clock deadline; a child that is
+/* Scanning in a confined child process. The parent opens the file and hands
+ * the descriptor (and a result pipe) to a zygote, a fresh image of this
+ * program (`weightwall __sandbox-child`: no inherited locks, heap or secrets
+ * such as HF_TOKEN). The zygote forks a child per file; the child applies
+ * resource limits and a seccomp filter (no exec, no network, no new files or
+ * processes), scans, and writes the serialized result to the pipe. The parent enforces a wall-clock deadline; a child that is
  * killed or times out yields an error result for that file, and the scan goes
  * on with the next. */
 #ifndef WWX_SANDBOX_H
@@ -19,10 +19,17 @@ typedef struct wwx_sandbox_opts {
                                      * --threshold S, --limit k=v, --globals FILE */
 } wwx_sandbox_opts;
 
-ww_status wwx_sandbox_scan_file(const ww_engine *e, const char *path, const char *display,
-                                const wwx_sandbox_opts *o, ww_result **out);
+/* A sandbox is one zygote: a fresh, single-threaded image of this program
+ * (started on first use) that forks one confined child per file, so every
+ * file is parsed in a clean copy and fork() never races other threads. Use
+ * one wwx_sandbox per thread. */
+typedef struct wwx_sandbox wwx_sandbox;
+ww_status wwx_sandbox_open(const wwx_sandbox_opts *o, wwx_sandbox **out);
+void wwx_sandbox_close(wwx_sandbox *z);
+ww_status wwx_sandbox_scan(wwx_sandbox *z, const ww_engine *e, const char *path,
+                           const char *display, ww_result **out);
 
-/* The child side, run by `weightwall __sandbox-child` (argv after the command
- * name). Never returns. */
+/* The zygote side, run by `weightwall __sandbox-child` (argv after the
+ * command name). Never returns. */
 void wwx_sandbox_child_main(int argc, char **argv) __attribute__((noreturn));
 #endif
