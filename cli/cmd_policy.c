@@ -7,6 +7,7 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "cli/cmd_policy.h"
+#include "common/wwx.h"
 #include "weightwall.h"
 
 static const char usage_main[] =
@@ -70,42 +71,11 @@ static const char usage_decide[] =
 
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "weightwall policy: %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-        if (n == cap) {
-            if (cap >= MAX_FILE) {
-                fprintf(stderr, "weightwall policy: %s: larger than %u bytes\n", path, MAX_FILE);
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    if (f != stdin)
-        fclose(f);
-    if (buf && ferror(f == stdin ? stdin : f)) {
-        /* fall through: ferror on a closed FILE is not checked */
-    }
-    *len = n;
-    return buf;
+    char err[512];
+    char *t = wwx_read_file(path, MAX_FILE, len, err, sizeof err);
+    if (!t)
+        fprintf(stderr, "weightwall policy: %s\n", err);
+    return t;
 }
 
 typedef struct opts {

@@ -226,12 +226,8 @@ static void scan_all(job *j, int jobs)
 
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *d = slurp(f, 64u << 20, len);
-    fclose(f);
-    return d;
+    char err[512];
+    return wwx_read_file(path, 64u << 20, len, err, sizeof err);
 }
 
 /* The per-file JSON object plus the context only the front end knows. */

@@ -23,6 +23,10 @@ void wwx_summary_text(FILE *out, const wwx_summary *sum);
 /* SARIF 2.1.0 document for a set of results. */
 json_t *wwx_sarif(ww_result *const *results, size_t n, ww_severity min_sev);
 
+/* Whole file ("-": stdin) into a NUL-terminated malloc'd buffer, at most max
+ * bytes; NULL with err set ("PATH: reason") on failure. */
+char *wwx_read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen);
+
 /* ---- inputs ---- */
 typedef enum wwx_input_kind { WWX_IN_FILE, WWX_IN_STDIN, WWX_IN_URL } wwx_input_kind;
 
