@@ -379,6 +379,7 @@ int ww_cmd_scan(int argc, char **argv)
     ww_engine *eng = NULL;
     if (ww_engine_new(&eng) != WW_OK) {
         fprintf(stderr, "weightwall: out of memory\n");
+        ww_scan_opts_free(&o);
         return WW_EXIT_ERROR;
     }
     ww_engine_set_limits(eng, &o.limits);
@@ -390,6 +391,7 @@ int ww_cmd_scan(int argc, char **argv)
         if (!text) {
             fprintf(stderr, "weightwall scan: %s: cannot read globals file\n", o.globals[i]);
             ww_engine_free(eng);
+            ww_scan_opts_free(&o);
             return WW_EXIT_ERROR;
         }
         ww_status st = ww_engine_load_globals(eng, text, len, err, sizeof err);
@@ -397,6 +399,7 @@ int ww_cmd_scan(int argc, char **argv)
         if (st != WW_OK) {
             fprintf(stderr, "weightwall scan: %s: %s\n", o.globals[i], err);
             ww_engine_free(eng);
+            ww_scan_opts_free(&o);
             return WW_EXIT_ERROR;
         }
     }
@@ -471,8 +474,11 @@ int ww_cmd_scan(int argc, char **argv)
     item_info *info = calloc(in.n ? in.n : 1, sizeof *info);
     if (!results || !info) {
         fprintf(stderr, "weightwall: out of memory\n");
+        free(results);
+        free(info);
         wwx_inputs_free(&in);
         ww_engine_free(eng);
+        ww_scan_opts_free(&o);
         return WW_EXIT_ERROR;
     }
     /* The sandboxed child rebuilds the same engine from these arguments. */

@@ -432,7 +432,9 @@ ww_status wwx_sandbox_scan(wwx_sandbox *z, const ww_engine *e, const char *path,
     bool sent = send_req(z->sock, &q, fd, pfd[1]);
     close(fd);
     close(pfd[1]);
-    uint64_t deadline = now_ms() + (uint64_t)q.cpu * 1000 + 2000;
+    /* Wall-clock deadline for children that block instead of spinning; generous
+     * so a CPU-bound child on a busy machine meets its CPU limit first. */
+    uint64_t deadline = now_ms() + (uint64_t)q.cpu * 3000 + 5000;
     int32_t msg[2];
     if (!sent || !recv_msg(z->sock, msg, deadline) || msg[0] <= 0) {
         close(pfd[0]);

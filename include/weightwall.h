@@ -229,7 +229,7 @@ WW_API WW_NODISCARD ww_status ww_policy_add_data_json(ww_policy *p, const char *
 WW_API void ww_policy_set_strict(ww_policy *p, bool strict);
 /* Before compile; 0 keeps a default. max_steps: unifications, iterations and
  * calls per evaluation (default 10,000,000); max_depth: nested literals, rule
- * and function calls (default 2,000); max_memory: bytes of values built by one
+ * and function calls (default 500); max_memory: bytes of values built by one
  * evaluation (default 256 MiB). Running out is WW_E_LIMIT: treat it as deny. */
 WW_API void ww_policy_set_budget(ww_policy *p, uint64_t max_steps, uint32_t max_depth,
                                  uint64_t max_memory);

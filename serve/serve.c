@@ -51,6 +51,18 @@ typedef struct cli {
     const char *config;
 } cli;
 
+/* Option strings live for the whole process; they are kept in one list and
+ * released at exit so leak checkers see a clean shutdown. */
+static char *g_owned[64];
+static size_t g_nowned;
+
+static void free_owned(void)
+{
+    for (size_t i = 0; i < g_nowned; i++)
+        free(g_owned[i]);
+    g_nowned = 0;
+}
+
 static char *xstrdup(const char *s)
 {
     char *d = strdup(s);
@@ -58,6 +70,10 @@ static char *xstrdup(const char *s)
         fputs("weightwall serve: out of memory\n", stderr);
         exit(2);
     }
+    if (g_nowned == 0)
+        atexit(free_owned);
+    if (g_nowned < sizeof g_owned / sizeof g_owned[0])
+        g_owned[g_nowned++] = d;
     return d;
 }
 

@@ -544,7 +544,7 @@ int bi_sprintf(wwp_ev *e, wwp_val **a, wwp_val **out)
                     st = wwi_buf_printf(&b, cfmt, d);
                 continue;
             }
-            /* fallthrough */
+            __attribute__((fallthrough));
         default:
             st = wwi_buf_printf(&b, "%%!%c(", verb);
             if (st == WW_OK)

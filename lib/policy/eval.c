@@ -521,7 +521,7 @@ static wwp_val *eval_det(wwp_ev *e, wwp_node *n)
                         "%s: output argument used inside an expression", n->name);
             return NULL;
         }
-        /* fallthrough */
+        __attribute__((fallthrough));
     default: {
         wwp_node **kids;
         size_t nk = children(e, n, &kids);

@@ -390,7 +390,7 @@ static void test_malformed(void)
     static const char *const evil[] = {
         "cposix\nsystem\n(Vid\ntR.",
         "\x80\x04\x8c\x05posix\x94\x8c\x06system\x94\x93\x94\x8c\x02id\x94\x85\x94R\x94.",
-        "\x80\x02}q\x00X\x01\x00\x00\x00wq\x01" "ccollections\nOrderedDict\nq\x02)Rq\x03s.",
+        ("\x80\x02}q\x00X\x01\x00\x00\x00wq\x01" "ccollections\nOrderedDict\nq\x02)Rq\x03s."),
     };
     /* Every proper prefix of a pickle is never clean. */
     for (size_t k = 0; k < sizeof evil / sizeof evil[0]; k++) {

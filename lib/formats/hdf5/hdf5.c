@@ -4,17 +4,12 @@
  * every layer, and Lambda layers carry marshalled Python bytecode that runs
  * (threats.md T-KERAS-H5-LAMBDA). An HDF5 file without those attributes is
  * plain array data: no code. Tensor datasets are never read. */
-#include <stdio.h>
 #include <jansson.h>
-#include "ww_config.h"
 #include "formats/format.h"
-#include "util/strutil.h"
-#if WW_HAVE_HDF5
-#include "formats/hdf5/h5guard.h"
-#include "formats/hdf5/h5img.h"
+#include "formats/hdf5/h5read.h"
 #include "formats/keras/keras.h"
 #include "util/alloc.h"
-#endif
+#include "util/strutil.h"
 
 static const uint8_t h5_sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
 
@@ -30,7 +25,6 @@ static int probe(const uint8_t *head, size_t n, uint64_t size)
     return 0;
 }
 
-#if WW_HAVE_HDF5
 enum { A_MODEL, A_TRAINING, A_VERSION, A_COUNT };
 
 static ww_status attr_status(wwi_scan *s, const wwi_h5_attr *a)
@@ -57,35 +51,27 @@ static ww_status keras_json(wwi_scan *s, const wwi_h5_attr *a)
 static ww_status scan(wwi_scan *s, wwi_src *in)
 {
     const ww_limits *lim = wwi_scan_limits(s);
-    uint64_t size = wwi_src_size(in);
-    const uint8_t *img = NULL;
-    ww_status rc = WW_OK;
-    char err[200] = "";
+    ww_status rc = WW_OK, st;
+    wwi_h5_info info;
     wwi_h5_attr attrs[A_COUNT] = {
         [A_MODEL] = {.name = "model_config"},
         [A_TRAINING] = {.name = "training_config"},
         [A_VERSION] = {.name = "keras_version"},
     };
 
-    /* libhdf5 needs the whole file as one image (the root attributes may sit
-     * anywhere in it). Local files are mmapped, so this is free for them. */
-    if (size > lim->max_member_bytes || size > SIZE_MAX)
-        return wwi_scan_limit(s, "max_member_bytes", "HDF5 file of %llu bytes",
-                              (unsigned long long)size);
-    ww_status st = wwi_src_view_all(in, lim->max_member_bytes, &img);
-    if (st != WW_OK)
-        return wwi_scan_error(s, st, 0, "cannot read the HDF5 file: %s", ww_strerror(st));
-    uint64_t bad = 0;
-    if (wwi_h5_guard(img, (size_t)size, &bad) != WW_OK)
-        return wwi_scan_error(s, WW_E_FORMAT, bad,
-                              "malformed global heap collection at offset %llu (would hang "
-                              "libhdf5)", (unsigned long long)bad);
-    st = wwi_h5_read_root_attrs(img, (size_t)size, attrs, A_COUNT, lim->max_header_bytes, err,
-                                sizeof err);
-    if (st != WW_OK) {
-        rc = wwi_scan_error(s, st, 0, "%s", err);
+    /* Only the superblock, the root object header (with its continuation
+     * blocks) and the global heap collections its strings point to are
+     * viewed: never the datasets (h5read.c). */
+    st = wwi_h5_read_root_attrs(in, attrs, A_COUNT, lim->max_header_bytes, lim->max_header_bytes,
+                                &info);
+    if (st == WW_E_LIMIT)
+        rc = wwi_scan_limit(s, "max_header_bytes", "HDF5 root group: %s", info.err);
+    else if (st != WW_OK)
+        rc = wwi_scan_error(s, st, info.err_off, "HDF5 root group: %s", info.err);
+    if (st == WW_E_NOMEM)
         goto done;
-    }
+    /* Whatever was decoded before a structural error is still analysed: an
+     * error never erases findings. */
     if (attrs[A_MODEL].present)
         wwi_scan_set_format(s, "keras_h5", true);
     if (attrs[A_VERSION].present && attrs[A_VERSION].st == WW_OK)
@@ -94,9 +80,9 @@ static ww_status scan(wwi_scan *s, wwi_src *in)
                     attrs[A_VERSION].text);
     for (size_t i = 0; i < A_COUNT; i++) {
         const wwi_h5_attr *a = &attrs[i];
-        if (!a->present)
-            continue;
-        /* Any attribute libhdf5 cannot read is damage we do not understand. */
+        if (!a->present || (a->st == WW_OK && !a->text))
+            continue; /* absent, or found but not reached before an error */
+        /* Any Keras attribute we cannot decode is damage we do not understand. */
         if (a->st != WW_OK)
             st = attr_status(s, a);
         else
@@ -111,17 +97,11 @@ done:
         wwi_free(attrs[i].text);
     return rc;
 }
-#endif
 
 const wwi_format wwi_format_hdf5 = {
     .name = "hdf5",
-#if WW_HAVE_HDF5
     .description = "HDF5 (Keras .h5 models: model_config, Lambda bytecode)",
     .scan = scan,
-#else
-    .description = "HDF5 (Keras .h5 models; parser not built: needs libhdf5)",
-    .scan = NULL,
-#endif
     .flags = 0,
     .probe = probe,
 };
