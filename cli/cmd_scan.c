@@ -482,28 +482,10 @@ int ww_cmd_scan(int argc, char **argv)
         return WW_EXIT_ERROR;
     }
     /* The sandboxed child rebuilds the same engine from these arguments. */
-    const char *eargs[128];
-    char limbuf[32][96];
-    int ne = 0;
-    eargs[ne++] = "--threshold";
-    eargs[ne++] = ww_severity_name(o.threshold);
-    {
-        const char *lname, *ldoc;
-        uint64_t lval;
-        for (size_t li = 0; li < 32 && ww_limits_describe(&o.limits, li, &lname, &ldoc, &lval);
-             li++) {
-            snprintf(limbuf[li], sizeof limbuf[li], "%s=%llu", lname, (unsigned long long)lval);
-            eargs[ne++] = "--limit";
-            eargs[ne++] = limbuf[li];
-        }
-    }
-    for (size_t gi = 0; gi < o.nglobals && ne < 124; gi++) {
-        eargs[ne++] = "--globals";
-        eargs[ne++] = o.globals[gi];
-    }
-    eargs[ne] = NULL;
+    wwx_sandbox_args sargs;
+    wwx_sandbox_args_init(&sargs, &o.limits, o.threshold, o.globals, o.nglobals);
     wwx_sandbox_opts sb = {.mem_bytes = o.sandbox_mem, .cpu_seconds = o.sandbox_cpu,
-                           .selftest = o.sandbox_selftest, .engine_args = eargs};
+                           .selftest = o.sandbox_selftest, .engine_args = sargs.argv};
     job j = {.eng = eng, .in = &in, .results = results, .info = info,
              .sandbox = o.no_sandbox ? NULL : &sb};
 #if WW_HAVE_CURL

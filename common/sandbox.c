@@ -269,6 +269,26 @@ void wwx_sandbox_child_main(int argc, char **argv)
 
 /* ---- parent ---------------------------------------------------------------- */
 
+void wwx_sandbox_args_init(wwx_sandbox_args *a, const ww_limits *l, ww_severity threshold,
+                           const char *const *globals, size_t nglobals)
+{
+    int n = 0;
+    a->argv[n++] = "--threshold";
+    a->argv[n++] = ww_severity_name(threshold);
+    const char *name, *doc;
+    uint64_t val;
+    for (size_t i = 0; i < 32 && ww_limits_describe(l, i, &name, &doc, &val); i++) {
+        snprintf(a->text[i], sizeof a->text[i], "%s=%llu", name, (unsigned long long)val);
+        a->argv[n++] = "--limit";
+        a->argv[n++] = a->text[i];
+    }
+    for (size_t i = 0; i < nglobals && n < 125; i++) {
+        a->argv[n++] = "--globals";
+        a->argv[n++] = globals[i];
+    }
+    a->argv[n] = NULL;
+}
+
 struct wwx_sandbox {
     wwx_sandbox_opts o;
     int sock;

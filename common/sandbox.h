@@ -19,6 +19,16 @@ typedef struct wwx_sandbox_opts {
                                      * --threshold S, --limit k=v, --globals FILE */
 } wwx_sandbox_opts;
 
+/* Arguments that make the child's engine equal to the parent's: threshold,
+ * every limit, and the globals files (read by the zygote before it confines
+ * anything). Strings live in *store; free with wwx_sandbox_args_free. */
+typedef struct wwx_sandbox_args {
+    const char *argv[128];
+    char text[32][96];
+} wwx_sandbox_args;
+void wwx_sandbox_args_init(wwx_sandbox_args *a, const ww_limits *l, ww_severity threshold,
+                           const char *const *globals, size_t nglobals);
+
 /* A sandbox is one zygote: a fresh, single-threaded image of this program
  * (started on first use) that forks one confined child per file, so every
  * file is parsed in a clean copy and fork() never races other threads. Use

@@ -14,6 +14,7 @@
 #include "common/policy_input.h"
 #include "common/remote.h"
 #include "common/wwx.h"
+#include "common/sandbox.h"
 #include "serve/gate.h"
 
 typedef struct job_arg {
@@ -227,7 +228,17 @@ static void blob_job(gate *g, gate_job *j, void *p)
         gstore_blob_path(g, etag, path, sizeof path);
         ww_result *res = NULL;
         int64_t t0 = mono_ns();
-        ww_status st = ww_scan_file(g->engine, path, f->path, &res);
+        /* Stored blobs are parsed in the sandbox (a confined child per file),
+         * so a parser bug exploited by a hostile model cannot take the gate. */
+        wwx_sandbox_args sargs;
+        wwx_sandbox_args_init(&sargs, ww_engine_limits(g->engine), ww_engine_threshold(g->engine),
+                              NULL, 0);
+        wwx_sandbox_opts so = {.engine_args = sargs.argv};
+        wwx_sandbox *sb = NULL;
+        ww_status st = wwx_sandbox_open(&so, &sb);
+        if (st == WW_OK)
+            st = wwx_sandbox_scan(sb, g->engine, path, f->path, &res);
+        wwx_sandbox_close(sb);
         if (st != WW_OK || !res) {
             gate_err_set(&e, 503, "", "scan of %s failed: %s", f->path, ww_strerror(st));
             gjob_finish(g, j, &e);

@@ -603,6 +603,306 @@ static const char *const type_names[] = {"absent", "object", "None", "int", "str
             FAIL(WW_E_FORMAT, "pickle stack underflow at opcode 0x%02x", op);       \
     } while (0)
 
+/* The hot opcodes of big pickles of many small objects, decoded with the
+ * cursor, the stack and the memo's dense arrays in local variables (a value
+ * store may alias any field of the vm, -fno-strict-aliasing: kept in memory
+ * they are reloaded after every push). Exactly the semantics of run_one's
+ * switch for the cases handled; anything unusual (an error, a limit, a full
+ * stack, a memo entry that needs the slow path, an opcode that would cross
+ * the current FRAME's end, the op budget running out) returns with nothing
+ * changed for that opcode, and run_one decodes it the general way. */
+static void fast_ops(vm *m, uint64_t *budget_io)
+{
+    wwi_cur *c = &m->cur;
+    if (c->err != WW_OK || *budget_io == 0 || !m->st)
+        return;
+    const uint8_t *const base = c->base;
+    const uint8_t *ip = base + c->pos;
+    /* Opcodes handled here never straddle the end of the current frame. */
+    size_t lim_pos = c->len;
+    if (m->frame_end && c->pos < m->frame_end && m->frame_end < lim_pos)
+        lim_pos = (size_t)m->frame_end;
+    const uint8_t *const lim = base + lim_pos;
+    pk_val *const st = m->st;
+    pk_val *sp = st + m->sp;
+    pk_val *const stend = st + m->cap;
+    pk_val *fence = st + m->fence;
+    size_t *const marks = m->marks;
+    size_t nmk = m->nmarks;
+    const size_t capmk = m->capmarks;
+    uint8_t *const tag = m->memo.tag;
+    uint32_t **const page = m->memo.page;
+    const uint64_t dcap = m->memo.dcap;
+    const uint64_t mmax = m->memo.max;
+    uint64_t mcount = m->memo.count;
+    const uint8_t *const mbase = m->memo.base;
+    uint64_t dict_serial = m->dict_serial;
+    uint64_t budget = *budget_io;
+    const uint64_t max_string = m->lim->max_string;
+    const bool jl_seen = m->c->jl_seen, collect_strs = m->c->collect_strs;
+    uint64_t idx;
+    pk_val v;
+
+    while (budget) {
+        const size_t left = (size_t)(lim - ip);
+        if (__builtin_expect(left == 0, 0))
+            break;
+        switch (ip[0]) {
+        case '(': /* MARK */
+            if (__builtin_expect(nmk == capmk, 0))
+                goto out;
+            marks[nmk++] = (size_t)(sp - st);
+            fence = sp;
+            ip += 1;
+            break;
+        case 'h': /* BINGET */
+            if (left < 2)
+                goto out;
+            idx = ip[1];
+            goto get;
+        case 'j': /* LONG_BINGET */
+            if (left < 5)
+                goto out;
+            idx = (uint32_t)ip[1] | ((uint32_t)ip[2] << 8) | ((uint32_t)ip[3] << 16) |
+                  ((uint32_t)ip[4] << 24);
+        get:
+            if (__builtin_expect(sp == stend || idx >= dcap, 0))
+                goto out;
+            {
+                uint8_t t = tag[idx];
+                if (t < MT_STR1) {
+                    if (t == MT_ABSENT)
+                        goto out;
+                    *sp = pk_make(0, PK_GID_NONE, t, 0, 0, 0);
+                } else if (t == MT_STR1) {
+                    uint32_t a = page[idx >> PK_MEMO_PAGE_BITS][idx & (PK_MEMO_PAGE - 1)];
+                    *sp = pk_make((uintptr_t)(mbase + a), mbase[a - 1], PK_STR, 0, 1, 0);
+                } else if (!pk_memo_get(&m->memo, idx, sp))
+                    goto out;
+            }
+            sp++;
+            ip += ip[0] == 'h' ? 2 : 5;
+            break;
+        case 0x94: /* MEMOIZE */
+            idx = mcount;
+            if (__builtin_expect(sp == fence, 0))
+                goto out;
+            goto put;
+        case 'q': /* BINPUT */
+            if (left < 2 || sp == fence)
+                goto out;
+            idx = ip[1];
+            goto put;
+        case 'r': /* LONG_BINPUT */
+            if (left < 5 || sp == fence)
+                goto out;
+            idx = (uint32_t)ip[1] | ((uint32_t)ip[2] << 8) | ((uint32_t)ip[3] << 16) |
+                  ((uint32_t)ip[4] << 24);
+        put:
+            if (__builtin_expect(idx >= dcap, 0))
+                goto out;
+            {
+                /* pk_memo_put / put_dense for the common values. */
+                const pk_val *top = sp - 1;
+                uint8_t nt;
+                uint32_t a = 0;
+                if (pk_memo_plain(top)) {
+                    nt = top->kind;
+                } else if (top->kind == PK_STR && top->flags == 0 && top->sub == 1 &&
+                           (uint64_t)(top->v.p - mbase) <= UINT32_MAX) {
+                    nt = MT_STR1;
+                    a = (uint32_t)(top->v.p - mbase);
+                } else if (top->kind == PK_INT && top->flags == 0 && top->v.u <= UINT32_MAX) {
+                    nt = MT_INT;
+                    a = (uint32_t)top->v.u;
+                } else if (top->kind == PK_DICT && top->v.u <= UINT32_MAX) {
+                    nt = MT_DICT;
+                    a = (uint32_t)top->v.u;
+                } else
+                    goto out;
+                uint8_t *tp = &tag[idx];
+                if (*tp == MT_ABSENT) {
+                    if (mcount >= mmax)
+                        goto out;
+                }
+                if (nt >= MT_STR1) {
+                    uint32_t *pg = page[idx >> PK_MEMO_PAGE_BITS];
+                    if (!pg)
+                        goto out;
+                    pg[idx & (PK_MEMO_PAGE - 1)] = a;
+                }
+                if (*tp == MT_ABSENT)
+                    mcount++;
+                *tp = nt;
+            }
+            ip += ip[0] == 0x94 ? 1 : ip[0] == 'q' ? 2 : 5;
+            break;
+        case 0x8c: /* SHORT_BINUNICODE */
+        case 'U':  /* SHORT_BINSTRING */
+        case 'C': { /* SHORT_BINBYTES */
+            if (left < 2)
+                goto out;
+            size_t len = ip[1];
+            const uint8_t *p = ip + 2;
+            if (len > left - 2 || len > max_string || sp == stend ||
+                (len >= 16 && (p[0] == 0x80 || p[0] == 'g' || p[0] == '8')))
+                goto out;
+            *sp++ = mk_view(ip[0] == 'C' ? PK_BYTES : PK_STR, p, len, 0, 1);
+            ip = p + len;
+            break;
+        }
+        case 'X': /* BINUNICODE */
+        case 'B': { /* BINBYTES */
+            if (left < 5)
+                goto out;
+            size_t len = (uint32_t)ip[1] | ((uint32_t)ip[2] << 8) | ((uint32_t)ip[3] << 16) |
+                         ((uint32_t)ip[4] << 24);
+            const uint8_t *p = ip + 5;
+            if (len > left - 5 || len > max_string || sp == stend ||
+                (len >= 16 && (p[0] == 0x80 || p[0] == 'g' || p[0] == '8')))
+                goto out;
+            *sp++ = mk_view(ip[0] == 'B' ? PK_BYTES : PK_STR, p, len, 0, 4);
+            ip = p + len;
+            break;
+        }
+        case 'J': { /* BININT */
+            if (left < 5 || sp == stend)
+                goto out;
+            uint32_t x = (uint32_t)ip[1] | ((uint32_t)ip[2] << 8) | ((uint32_t)ip[3] << 16) |
+                         ((uint32_t)ip[4] << 24);
+            *sp++ = mk_int((uint64_t)(int64_t)(int32_t)x, (x & 0x80000000u) != 0);
+            ip += 5;
+            break;
+        }
+        case 'K': /* BININT1 */
+            if (left < 2 || sp == stend)
+                goto out;
+            *sp++ = mk_int(ip[1], false);
+            ip += 2;
+            break;
+        case 'M': /* BININT2 */
+            if (left < 3 || sp == stend)
+                goto out;
+            *sp++ = mk_int((uint64_t)ip[1] | ((uint64_t)ip[2] << 8), false);
+            ip += 3;
+            break;
+        case 'G': /* BINFLOAT */
+            if (left < 9 || sp == stend)
+                goto out;
+            *sp++ = mk(PK_OTHER);
+            ip += 9;
+            break;
+        case 0x88: /* NEWTRUE */
+        case 0x89: /* NEWFALSE */
+        case 0x8f: /* EMPTY_SET */
+            if (sp == stend)
+                goto out;
+            *sp++ = mk(PK_OTHER);
+            ip += 1;
+            break;
+        case 'N':
+            if (sp == stend)
+                goto out;
+            *sp++ = mk(PK_NONE);
+            ip += 1;
+            break;
+        case ']':
+            if (sp == stend)
+                goto out;
+            *sp++ = mk(PK_LIST);
+            ip += 1;
+            break;
+        case '}':
+            if (sp == stend)
+                goto out;
+            v = mk(PK_DICT);
+            v.v.u = ++dict_serial;
+            *sp++ = v;
+            ip += 1;
+            break;
+        case ')':
+            if (sp == stend)
+                goto out;
+            *sp++ = make_tuple(m->c, NULL, 0);
+            ip += 1;
+            break;
+        case 0x85: /* TUPLE1..3 */
+        case 0x86:
+        case 0x87: {
+            size_t k = (size_t)(ip[0] - 0x84);
+            if ((size_t)(sp - fence) < k)
+                goto out;
+            v = make_tuple(m->c, sp - k, k);
+            sp -= k;
+            *sp++ = v;
+            ip += 1;
+            break;
+        }
+        case 'e': /* APPENDS */
+        case 'u': { /* SETITEMS */
+            if (nmk == 0)
+                goto out;
+            size_t b = marks[nmk - 1];
+            pk_val *nfence = nmk > 1 ? st + marks[nmk - 2] : st;
+            if (b == 0 || st + b <= nfence || st[b - 1].kind == PK_GLOBAL)
+                goto out;
+            if (ip[0] == 'e') {
+                if (collect_strs)
+                    goto out;
+            } else {
+                if ((size_t)(sp - (st + b)) % 2)
+                    goto out;
+                if (jl_seen)
+                    jl_track(m, &st[b - 1], &st[b], (size_t)(sp - (st + b)));
+            }
+            nmk--;
+            fence = nfence;
+            sp = st + b;
+            ip += 1;
+            break;
+        }
+        case 'a': /* APPEND */
+            if ((size_t)(sp - fence) < 2 || collect_strs || sp[-2].kind == PK_GLOBAL)
+                goto out;
+            sp--;
+            ip += 1;
+            break;
+        case 's': /* SETITEM */
+            if ((size_t)(sp - fence) < 3 || sp[-3].kind == PK_GLOBAL)
+                goto out;
+            sp -= 2;
+            if (jl_seen)
+                jl_track(m, &sp[-1], &sp[0], 2);
+            ip += 1;
+            break;
+        case '0': /* POP (with nothing above the mark it pops the mark: run_one) */
+            if (sp == fence)
+                goto out;
+            sp--;
+            ip += 1;
+            break;
+        case '2': /* DUP */
+            if (sp == fence || sp == stend)
+                goto out;
+            *sp = sp[-1];
+            sp++;
+            ip += 1;
+            break;
+        default:
+            goto out;
+        }
+        budget--;
+    }
+out:
+    c->pos = (size_t)(ip - base);
+    m->sp = (size_t)(sp - st);
+    m->fence = (size_t)(fence - st);
+    m->nmarks = nmk;
+    m->memo.count = mcount;
+    m->dict_serial = dict_serial;
+    *budget_io = budget;
+}
+
 /* One pickle stream from the cursor's position to its STOP. */
 static ww_status run_one(vm *m, bool *stopped)
 {
@@ -626,6 +926,9 @@ static ww_status run_one(vm *m, bool *stopped)
     uint64_t budget = 0;
 
     while (c->pos < c->len) {
+        fast_ops(m, &budget);
+        if (c->pos >= c->len)
+            break;
         op_off = c->pos;
         if (__builtin_expect(budget == 0, 0)) {
             if (m->ops >= max_ops)
