@@ -13,6 +13,10 @@ int ww_cmd_formats(int argc, char **argv)
     bool code, built;
     for (size_t i = 0; ww_format_info(i, &name, &code, &built); i++)
         printf("%-14s %-13s %s\n", name, code ? "yes" : "no", built ? "built" : "not built");
+    printf("\nModules refine what they find, per file and per member: zip -> pytorch_zip,\n"
+           "torchscript, npz, keras_v3; hdf5 -> keras_h5; gguf and json carrying a chat\n"
+           "template. Each scanned file reports its detected format and whether it can\n"
+           "carry code (`scan --format json`: format, code_capable, layers[]).\n");
     return WW_EXIT_CLEAN;
 }
 
