@@ -146,51 +146,6 @@ static ww_status set_aux(pk_memo *m, uint64_t idx, uint32_t a)
     return WW_OK;
 }
 
-/* Tag and payload word of v; false when it needs a fat slot. */
-static bool encode(const pk_memo *m, const pk_val *v, uint8_t *tag, uint32_t *a)
-{
-    switch (v->kind) {
-    case PK_STR:
-    case PK_BYTES: {
-        if (v->flags != 0 || (v->sub != 1 && v->sub != 4 && v->sub != 8))
-            return false;
-        uint64_t off = (uint64_t)(v->v.p - m->base);
-        if (off > UINT32_MAX)
-            return false;
-        *tag = (uint8_t)(MT_STR1 + (v->kind == PK_BYTES ? 3 : 0) +
-                         (v->sub == 1 ? 0 : v->sub == 4 ? 1 : 2));
-        *a = (uint32_t)off;
-        return true;
-    }
-    case PK_GLOBAL:
-    case PK_INST:
-    case PK_CALL:
-        if (v->flags != 0)
-            return false;
-        *tag = v->kind == PK_GLOBAL ? MT_GLOBAL : v->kind == PK_INST ? MT_INST : MT_CALL;
-        *a = v->gid;
-        return true;
-    case PK_INT:
-        if (v->flags != 0 || v->v.u > UINT32_MAX)
-            return false;
-        *tag = MT_INT;
-        *a = (uint32_t)v->v.u;
-        return true;
-    case PK_DICT:
-        *tag = MT_DICT;
-        *a = (uint32_t)v->v.u;
-        return v->v.u <= UINT32_MAX;
-    case PK_TUPLE:
-        if (v->flags != PF_INTS || v->aux != 0 || v->v.u > UINT32_MAX)
-            return false;
-        *tag = MT_TUPINTS;
-        *a = (uint32_t)v->v.u;
-        return true;
-    default:
-        return false;
-    }
-}
-
 static ww_status put_dense(pk_memo *m, uint64_t idx, const pk_val *v)
 {
     uint8_t *t = &m->tag[idx];
@@ -202,7 +157,7 @@ static ww_status put_dense(pk_memo *m, uint64_t idx, const pk_val *v)
     uint32_t a;
     if (pk_memo_plain(v)) {
         tag = v->kind;
-    } else if (!encode(m, v, &tag, &a)) {
+    } else if (!pk_memo_encode(m, v, &tag, &a)) {
         if (m->nfat == m->capfat) {
             size_t nc = m->capfat ? m->capfat * 2 : 64;
             if (nc > UINT32_MAX)

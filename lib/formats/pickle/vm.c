@@ -603,26 +603,48 @@ static const char *const type_names[] = {"absent", "object", "None", "int", "str
             FAIL(WW_E_FORMAT, "pickle stack underflow at opcode 0x%02x", op);       \
     } while (0)
 
+/* Little-endian 32-bit field (one load where the host allows it). */
+static inline uint32_t rd_le32(const uint8_t *q)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t x;
+    memcpy(&x, q, sizeof x);
+    return x;
+#else
+    return (uint32_t)q[0] | ((uint32_t)q[1] << 8) | ((uint32_t)q[2] << 16) |
+           ((uint32_t)q[3] << 24);
+#endif
+}
+
 /* The hot opcodes of big pickles of many small objects, decoded with the
  * cursor, the stack and the memo's dense arrays in local variables (a value
  * store may alias any field of the vm, -fno-strict-aliasing: kept in memory
- * they are reloaded after every push). Exactly the semantics of run_one's
- * switch for the cases handled; anything unusual (an error, a limit, a full
- * stack, a memo entry that needs the slow path, an opcode that would cross
- * the current FRAME's end, the op budget running out) returns with nothing
- * changed for that opcode, and run_one decodes it the general way. */
-static void fast_ops(vm *m, uint64_t *budget_io)
+ * they are reloaded after every push) and one indirect jump per handler.
+ * Exactly the semantics of run_one's switch for the cases handled; anything
+ * unusual (an error, a limit, a full stack, a memo entry that needs the slow
+ * path, a rare opcode) leaves with nothing changed for that opcode, and
+ * run_one decodes it the general way.
+ *
+ * No per-opcode bounds or budget checks: the loop runs in a window that ends
+ * 9 bytes (the longest fixed-size opcode handled, BINFLOAT) before the end of
+ * the data or of the current FRAME (so no opcode handled here can straddle
+ * it), and at most `budget` bytes ahead (every opcode takes at least one byte,
+ * so at most `budget` opcodes: the op limit and time checks stay exact). */
+static ww_status fast_ops(vm *m, uint64_t *budget_io)
 {
     wwi_cur *c = &m->cur;
     if (c->err != WW_OK || *budget_io == 0 || !m->st)
-        return;
-    const uint8_t *const base = c->base;
-    const uint8_t *ip = base + c->pos;
-    /* Opcodes handled here never straddle the end of the current frame. */
+        return WW_OK;
     size_t lim_pos = c->len;
     if (m->frame_end && c->pos < m->frame_end && m->frame_end < lim_pos)
         lim_pos = (size_t)m->frame_end;
+    if (lim_pos - c->pos < 9)
+        return WW_OK;
+    const uint8_t *const base = c->base;
+    const uint8_t *ip = base + c->pos;
     const uint8_t *const lim = base + lim_pos;
+    const uint8_t *const safe = lim - 8; /* ip < safe: 9 bytes readable */
+    const uint8_t *wend;
     pk_val *const st = m->st;
     pk_val *sp = st + m->sp;
     pk_val *const stend = st + m->cap;
@@ -630,269 +652,383 @@ static void fast_ops(vm *m, uint64_t *budget_io)
     size_t *const marks = m->marks;
     size_t nmk = m->nmarks;
     const size_t capmk = m->capmarks;
-    uint8_t *const tag = m->memo.tag;
-    uint32_t **const page = m->memo.page;
-    const uint64_t dcap = m->memo.dcap;
+    uint8_t *tag = m->memo.tag;
+    uint32_t **page = m->memo.page;
+    uint64_t dcap = m->memo.dcap;
     const uint64_t mmax = m->memo.max;
     uint64_t mcount = m->memo.count;
     const uint8_t *const mbase = m->memo.base;
     uint64_t dict_serial = m->dict_serial;
-    uint64_t budget = *budget_io;
+    uint64_t budget = *budget_io, nops = 0;
     const uint64_t max_string = m->lim->max_string;
     const bool jl_seen = m->c->jl_seen, collect_strs = m->c->collect_strs;
+    ww_status rc = WW_OK;
     uint64_t idx;
+    unsigned msz;
+    size_t len;
+    const uint8_t *p;
     pk_val v;
 
-    while (budget) {
-        const size_t left = (size_t)(lim - ip);
-        if (__builtin_expect(left == 0, 0))
-            break;
-        switch (ip[0]) {
-        case '(': /* MARK */
-            if (__builtin_expect(nmk == capmk, 0))
-                goto out;
-            marks[nmk++] = (size_t)(sp - st);
-            fence = sp;
-            ip += 1;
-            break;
-        case 'h': /* BINGET */
-            if (left < 2)
-                goto out;
-            idx = ip[1];
-            goto get;
-        case 'j': /* LONG_BINGET */
-            if (left < 5)
-                goto out;
-            idx = (uint32_t)ip[1] | ((uint32_t)ip[2] << 8) | ((uint32_t)ip[3] << 16) |
-                  ((uint32_t)ip[4] << 24);
-        get:
-            if (__builtin_expect(sp == stend || idx >= dcap, 0))
-                goto out;
-            {
-                uint8_t t = tag[idx];
-                if (t < MT_STR1) {
-                    if (t == MT_ABSENT)
-                        goto out;
-                    *sp = pk_make(0, PK_GID_NONE, t, 0, 0, 0);
-                } else if (t == MT_STR1) {
-                    uint32_t a = page[idx >> PK_MEMO_PAGE_BITS][idx & (PK_MEMO_PAGE - 1)];
-                    *sp = pk_make((uintptr_t)(mbase + a), mbase[a - 1], PK_STR, 0, 1, 0);
-                } else if (!pk_memo_get(&m->memo, idx, sp))
-                    goto out;
-            }
-            sp++;
-            ip += ip[0] == 'h' ? 2 : 5;
-            break;
-        case 0x94: /* MEMOIZE */
-            idx = mcount;
-            if (__builtin_expect(sp == fence, 0))
-                goto out;
-            goto put;
-        case 'q': /* BINPUT */
-            if (left < 2 || sp == fence)
-                goto out;
-            idx = ip[1];
-            goto put;
-        case 'r': /* LONG_BINPUT */
-            if (left < 5 || sp == fence)
-                goto out;
-            idx = (uint32_t)ip[1] | ((uint32_t)ip[2] << 8) | ((uint32_t)ip[3] << 16) |
-                  ((uint32_t)ip[4] << 24);
-        put:
-            if (__builtin_expect(idx >= dcap, 0))
-                goto out;
-            {
-                /* pk_memo_put / put_dense for the common values. */
-                const pk_val *top = sp - 1;
-                uint8_t nt;
-                uint32_t a = 0;
-                if (pk_memo_plain(top)) {
-                    nt = top->kind;
-                } else if (top->kind == PK_STR && top->flags == 0 && top->sub == 1 &&
-                           (uint64_t)(top->v.p - mbase) <= UINT32_MAX) {
-                    nt = MT_STR1;
-                    a = (uint32_t)(top->v.p - mbase);
-                } else if (top->kind == PK_INT && top->flags == 0 && top->v.u <= UINT32_MAX) {
-                    nt = MT_INT;
-                    a = (uint32_t)top->v.u;
-                } else if (top->kind == PK_DICT && top->v.u <= UINT32_MAX) {
-                    nt = MT_DICT;
-                    a = (uint32_t)top->v.u;
-                } else
-                    goto out;
-                uint8_t *tp = &tag[idx];
-                if (*tp == MT_ABSENT) {
-                    if (mcount >= mmax)
-                        goto out;
-                }
-                if (nt >= MT_STR1) {
-                    uint32_t *pg = page[idx >> PK_MEMO_PAGE_BITS];
-                    if (!pg)
-                        goto out;
-                    pg[idx & (PK_MEMO_PAGE - 1)] = a;
-                }
-                if (*tp == MT_ABSENT)
-                    mcount++;
-                *tp = nt;
-            }
-            ip += ip[0] == 0x94 ? 1 : ip[0] == 'q' ? 2 : 5;
-            break;
-        case 0x8c: /* SHORT_BINUNICODE */
-        case 'U':  /* SHORT_BINSTRING */
-        case 'C': { /* SHORT_BINBYTES */
-            if (left < 2)
-                goto out;
-            size_t len = ip[1];
-            const uint8_t *p = ip + 2;
-            if (len > left - 2 || len > max_string || sp == stend ||
-                (len >= 16 && (p[0] == 0x80 || p[0] == 'g' || p[0] == '8')))
-                goto out;
-            *sp++ = mk_view(ip[0] == 'C' ? PK_BYTES : PK_STR, p, len, 0, 1);
-            ip = p + len;
-            break;
-        }
-        case 'X': /* BINUNICODE */
-        case 'B': { /* BINBYTES */
-            if (left < 5)
-                goto out;
-            size_t len = (uint32_t)ip[1] | ((uint32_t)ip[2] << 8) | ((uint32_t)ip[3] << 16) |
-                         ((uint32_t)ip[4] << 24);
-            const uint8_t *p = ip + 5;
-            if (len > left - 5 || len > max_string || sp == stend ||
-                (len >= 16 && (p[0] == 0x80 || p[0] == 'g' || p[0] == '8')))
-                goto out;
-            *sp++ = mk_view(ip[0] == 'B' ? PK_BYTES : PK_STR, p, len, 0, 4);
-            ip = p + len;
-            break;
-        }
-        case 'J': { /* BININT */
-            if (left < 5 || sp == stend)
-                goto out;
-            uint32_t x = (uint32_t)ip[1] | ((uint32_t)ip[2] << 8) | ((uint32_t)ip[3] << 16) |
-                         ((uint32_t)ip[4] << 24);
-            *sp++ = mk_int((uint64_t)(int64_t)(int32_t)x, (x & 0x80000000u) != 0);
-            ip += 5;
-            break;
-        }
-        case 'K': /* BININT1 */
-            if (left < 2 || sp == stend)
-                goto out;
-            *sp++ = mk_int(ip[1], false);
-            ip += 2;
-            break;
-        case 'M': /* BININT2 */
-            if (left < 3 || sp == stend)
-                goto out;
-            *sp++ = mk_int((uint64_t)ip[1] | ((uint64_t)ip[2] << 8), false);
-            ip += 3;
-            break;
-        case 'G': /* BINFLOAT */
-            if (left < 9 || sp == stend)
-                goto out;
-            *sp++ = mk(PK_OTHER);
-            ip += 9;
-            break;
-        case 0x88: /* NEWTRUE */
-        case 0x89: /* NEWFALSE */
-        case 0x8f: /* EMPTY_SET */
-            if (sp == stend)
-                goto out;
-            *sp++ = mk(PK_OTHER);
-            ip += 1;
-            break;
-        case 'N':
-            if (sp == stend)
-                goto out;
-            *sp++ = mk(PK_NONE);
-            ip += 1;
-            break;
-        case ']':
-            if (sp == stend)
-                goto out;
-            *sp++ = mk(PK_LIST);
-            ip += 1;
-            break;
-        case '}':
-            if (sp == stend)
-                goto out;
-            v = mk(PK_DICT);
-            v.v.u = ++dict_serial;
-            *sp++ = v;
-            ip += 1;
-            break;
-        case ')':
-            if (sp == stend)
-                goto out;
-            *sp++ = make_tuple(m->c, NULL, 0);
-            ip += 1;
-            break;
-        case 0x85: /* TUPLE1..3 */
-        case 0x86:
-        case 0x87: {
-            size_t k = (size_t)(ip[0] - 0x84);
-            if ((size_t)(sp - fence) < k)
-                goto out;
-            v = make_tuple(m->c, sp - k, k);
-            sp -= k;
-            *sp++ = v;
-            ip += 1;
-            break;
-        }
-        case 'e': /* APPENDS */
-        case 'u': { /* SETITEMS */
-            if (nmk == 0)
-                goto out;
-            size_t b = marks[nmk - 1];
-            pk_val *nfence = nmk > 1 ? st + marks[nmk - 2] : st;
-            if (b == 0 || st + b <= nfence || st[b - 1].kind == PK_GLOBAL)
-                goto out;
-            if (ip[0] == 'e') {
-                if (collect_strs)
-                    goto out;
-            } else {
-                if ((size_t)(sp - (st + b)) % 2)
-                    goto out;
-                if (jl_seen)
-                    jl_track(m, &st[b - 1], &st[b], (size_t)(sp - (st + b)));
-            }
-            nmk--;
-            fence = nfence;
-            sp = st + b;
-            ip += 1;
-            break;
-        }
-        case 'a': /* APPEND */
-            if ((size_t)(sp - fence) < 2 || collect_strs || sp[-2].kind == PK_GLOBAL)
-                goto out;
-            sp--;
-            ip += 1;
-            break;
-        case 's': /* SETITEM */
-            if ((size_t)(sp - fence) < 3 || sp[-3].kind == PK_GLOBAL)
-                goto out;
-            sp -= 2;
-            if (jl_seen)
-                jl_track(m, &sp[-1], &sp[0], 2);
-            ip += 1;
-            break;
-        case '0': /* POP (with nothing above the mark it pops the mark: run_one) */
-            if (sp == fence)
-                goto out;
-            sp--;
-            ip += 1;
-            break;
-        case '2': /* DUP */
-            if (sp == fence || sp == stend)
-                goto out;
-            *sp = sp[-1];
-            sp++;
-            ip += 1;
-            break;
-        default:
+    /* Unhandled opcodes go to the general decoder (GNU range, then overrides). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+    static const void *const tbl[256] = {
+        [0 ... 255] = &&out,
+        ['('] = &&op_mark,
+        ['h'] = &&op_binget,
+        ['j'] = &&op_long_binget,
+        [0x94] = &&op_memoize,
+        ['q'] = &&op_binput,
+        ['r'] = &&op_long_binput,
+        [0x8c] = &&op_short_str,
+        ['U'] = &&op_short_str,
+        ['C'] = &&op_short_bytes,
+        ['X'] = &&op_str4,
+        ['B'] = &&op_bytes4,
+        ['J'] = &&op_binint,
+        ['K'] = &&op_binint1,
+        ['M'] = &&op_binint2,
+        ['G'] = &&op_binfloat,
+        [0x88] = &&op_other,
+        [0x89] = &&op_other,
+        [0x8f] = &&op_other,
+        ['N'] = &&op_none,
+        [']'] = &&op_empty_list,
+        ['}'] = &&op_empty_dict,
+        [')'] = &&op_empty_tuple,
+        [0x85] = &&op_tuple1,
+        [0x86] = &&op_tuple2,
+        [0x87] = &&op_tuple3,
+        ['e'] = &&op_appends,
+        ['u'] = &&op_setitems,
+        ['a'] = &&op_append,
+        ['s'] = &&op_setitem,
+        ['0'] = &&op_pop,
+        ['2'] = &&op_dup,
+    };
+#pragma GCC diagnostic pop
+#define LE32(q) rd_le32(q)
+#define NEXT(k)                                                                          \
+    do {                                                                                 \
+        ip += (k);                                                                       \
+        nops++;                                                                          \
+        if (__builtin_expect(ip >= wend, 0))                                             \
+            goto window;                                                                 \
+        goto *tbl[*ip];                                                                  \
+    } while (0)
+#define PUSH_ROOM()                                                                      \
+    do {                                                                                 \
+        if (__builtin_expect(sp == stend, 0))                                            \
+            goto out;                                                                    \
+    } while (0)
+
+    goto first;
+window:
+    /* ip passed the window's end: account for its opcodes, open the next. */
+    budget -= nops;
+    nops = 0;
+first:
+    if (budget == 0 || ip >= safe)
+        goto out;
+    wend = (uint64_t)(safe - ip) > budget ? ip + budget : safe;
+    goto *tbl[*ip];
+
+op_mark:
+    if (__builtin_expect(nmk == capmk, 0))
+        goto out;
+    marks[nmk++] = (size_t)(sp - st);
+    fence = sp;
+    NEXT(1);
+op_binget:
+    idx = ip[1];
+    if (__builtin_expect(sp == stend || idx >= dcap, 0))
+        goto out;
+    {
+        uint8_t t = tag[idx];
+        if (t == MT_STR1) {
+            uint32_t a = page[idx >> PK_MEMO_PAGE_BITS][idx & (PK_MEMO_PAGE - 1)];
+            *sp = pk_make((uintptr_t)(mbase + a), mbase[a - 1], PK_STR, 0, 1, 0);
+        } else if (t == MT_STR4) {
+            uint32_t a = page[idx >> PK_MEMO_PAGE_BITS][idx & (PK_MEMO_PAGE - 1)];
+            *sp = pk_make((uintptr_t)(mbase + a), LE32(mbase + a - 4), PK_STR, 0, 4, 0);
+        } else if (t == MT_ABSENT || !pk_memo_get(&m->memo, idx, sp))
             goto out;
-        }
-        budget--;
     }
+    sp++;
+    NEXT(2);
+op_long_binget:
+    idx = LE32(ip + 1);
+    if (__builtin_expect(sp == stend || idx >= dcap, 0))
+        goto out;
+    {
+        uint8_t t = tag[idx];
+        if (t == MT_STR1) {
+            uint32_t a = page[idx >> PK_MEMO_PAGE_BITS][idx & (PK_MEMO_PAGE - 1)];
+            *sp = pk_make((uintptr_t)(mbase + a), mbase[a - 1], PK_STR, 0, 1, 0);
+        } else if (t == MT_STR4) {
+            uint32_t a = page[idx >> PK_MEMO_PAGE_BITS][idx & (PK_MEMO_PAGE - 1)];
+            *sp = pk_make((uintptr_t)(mbase + a), LE32(mbase + a - 4), PK_STR, 0, 4, 0);
+        } else if (t == MT_ABSENT || !pk_memo_get(&m->memo, idx, sp))
+            goto out;
+    }
+    sp++;
+    NEXT(5);
+
+    /* PUT: put_dense inline for values that fit the tag and payload word,
+     * else pk_memo_put_slow (fat slots, growth, sparse indices); its errors
+     * are reported exactly as run_one does. msz = size of the PUT opcode. */
+op_memoize:
+    idx = mcount;
+    msz = 1;
+    goto memo_put;
+op_binput:
+    idx = ip[1];
+    msz = 2;
+    goto memo_put;
+op_long_binput:
+    idx = LE32(ip + 1);
+    msz = 5;
+memo_put:
+    if (__builtin_expect(sp == fence, 0))
+        goto out;
+    if (__builtin_expect(idx < dcap, 1)) {
+        const pk_val *top = sp - 1;
+        uint8_t nt;
+        uint32_t a = 0;
+        uint32_t *pg = NULL;
+        if (pk_memo_plain(top))
+            nt = top->kind;
+        else if (!pk_memo_encode(&m->memo, top, &nt, &a) ||
+                 !(pg = page[idx >> PK_MEMO_PAGE_BITS]))
+            goto memo_slow;
+        uint8_t *tp = &tag[idx];
+        bool fresh = *tp == MT_ABSENT;
+        if (__builtin_expect(fresh && mcount >= mmax, 0))
+            goto memo_limit;
+        if (pg)
+            pg[idx & (PK_MEMO_PAGE - 1)] = a;
+        mcount += fresh;
+        *tp = nt;
+        NEXT(msz);
+    }
+memo_slow: {
+    m->memo.count = mcount;
+    ww_status ps = pk_memo_put_slow(&m->memo, idx, sp - 1);
+    mcount = m->memo.count;
+    tag = m->memo.tag;
+    page = m->memo.page;
+    dcap = m->memo.dcap;
+    if (__builtin_expect(ps != WW_OK, 0)) {
+        rc = ps;
+        goto put_failed;
+    }
+    NEXT(msz);
+}
+
+/* After pushing a value whose memo encoding is known here (tag nt_, payload
+ * word a_ when pay_ is 1, a new fat slot when it is 2; usable when ok_): a PUT that follows (the usual pair in
+ * pickles of many objects) is done at once, without dispatching on it or
+ * re-examining the value. The value is on top (NEED(1) holds); the PUT starts
+ * inside the window, so it is fully readable and counted in the budget. */
+#define NEXT_PUT(k, nt_, a_, pay_, ok_)                                                  \
+    do {                                                                                 \
+        ip += (k);                                                                       \
+        nops++;                                                                          \
+        if (__builtin_expect(ip >= wend, 0))                                             \
+            goto window;                                                                 \
+        uint8_t o_ = *ip;                                                                \
+        if (o_ == 0x94) {                                                                \
+            idx = mcount;                                                                \
+            msz = 1;                                                                     \
+        } else if ((uint8_t)(o_ - 'q') < 2) {                                            \
+            idx = o_ == 'q' ? ip[1] : LE32(ip + 1);                                      \
+            msz = o_ == 'q' ? 2 : 5;                                                     \
+        } else                                                                           \
+            goto *tbl[o_];                                                               \
+        if (__builtin_expect(idx >= dcap || !(ok_), 0))                                  \
+            goto memo_slow;                                                              \
+        uint8_t *tp_ = &tag[idx];                                                        \
+        bool fresh_ = *tp_ == MT_ABSENT;                                                 \
+        if (__builtin_expect(fresh_ && mcount >= mmax, 0))                               \
+            goto memo_limit;                                                             \
+        if (pay_) {                                                                      \
+            uint32_t *pg_ = page[idx >> PK_MEMO_PAGE_BITS];                              \
+            if (__builtin_expect(!pg_, 0))                                               \
+                goto memo_slow;                                                          \
+            if ((pay_) == 2) { /* a fat slot: put_dense's append, room permitting */     \
+                if (__builtin_expect(m->memo.nfat == m->memo.capfat, 0))                 \
+                    goto memo_slow;                                                      \
+                m->memo.fat[m->memo.nfat] = sp[-1];                                      \
+                pg_[idx & (PK_MEMO_PAGE - 1)] = (uint32_t)m->memo.nfat++;                \
+            } else                                                                       \
+                pg_[idx & (PK_MEMO_PAGE - 1)] = (a_);                                    \
+        }                                                                                \
+        mcount += fresh_;                                                                \
+        *tp_ = (nt_);                                                                    \
+        NEXT(msz);                                                                       \
+    } while (0)
+
+    /* Length-prefixed literals: payload() and the embedded-pickle check. */
+#define LITERAL(kind, w, mtag)                                                           \
+    do {                                                                                 \
+        p = ip + 1 + (w);                                                                \
+        if (__builtin_expect(len > (size_t)(lim - p) || len > max_string || sp == stend || \
+                                 (len >= 16 && (p[0] == 0x80 || p[0] == 'g' || p[0] == '8')), \
+                             0))                                                         \
+            goto out;                                                                    \
+        *sp++ = mk_view((kind), p, len, 0, (w));                                         \
+        NEXT_PUT(1 + (w) + len, mtag, (uint32_t)(p - mbase),                             \
+                 1, (uint64_t)(p - mbase) <= UINT32_MAX);                                \
+    } while (0)
+op_short_str:
+    len = ip[1];
+    LITERAL(PK_STR, 1, MT_STR1);
+op_short_bytes:
+    len = ip[1];
+    LITERAL(PK_BYTES, 1, MT_BYTES1);
+op_str4:
+    len = LE32(ip + 1);
+    LITERAL(PK_STR, 4, MT_STR4);
+op_bytes4:
+    len = LE32(ip + 1);
+    LITERAL(PK_BYTES, 4, MT_BYTES4);
+#undef LITERAL
+
+op_binint: {
+    PUSH_ROOM();
+    uint32_t x = LE32(ip + 1);
+    *sp++ = mk_int((uint64_t)(int64_t)(int32_t)x, (x & 0x80000000u) != 0);
+    NEXT(5);
+}
+op_binint1:
+    PUSH_ROOM();
+    *sp++ = mk_int(ip[1], false);
+    NEXT(2);
+op_binint2:
+    PUSH_ROOM();
+    *sp++ = mk_int((uint64_t)ip[1] | ((uint64_t)ip[2] << 8), false);
+    NEXT(3);
+op_binfloat:
+    PUSH_ROOM();
+    *sp++ = mk(PK_OTHER);
+    NEXT(9);
+op_other:
+    PUSH_ROOM();
+    *sp++ = mk(PK_OTHER);
+    NEXT(1);
+op_none:
+    PUSH_ROOM();
+    *sp++ = mk(PK_NONE);
+    NEXT(1);
+op_empty_list:
+    PUSH_ROOM();
+    *sp++ = mk(PK_LIST);
+    NEXT_PUT(1, PK_LIST, 0, 0, true);
+op_empty_dict:
+    PUSH_ROOM();
+    v = mk(PK_DICT);
+    v.v.u = ++dict_serial;
+    *sp++ = v;
+    NEXT_PUT(1, MT_DICT, (uint32_t)dict_serial, 1, dict_serial <= UINT32_MAX);
+op_empty_tuple:
+    PUSH_ROOM();
+    *sp++ = pk_make(1, PK_GID_NONE, PK_TUPLE, PF_INTS, 0, 0); /* make_tuple(c, NULL, 0) */
+    NEXT(1);
+    /* TUPLE1..3: make_tuple, its all-small-ints case inline. */
+#define TUPLE_K(k)                                                                       \
+    do {                                                                                 \
+        if (__builtin_expect((size_t)(sp - fence) < (k), 0))                             \
+            goto out;                                                                    \
+        const pk_val *it = sp - (k);                                                     \
+        uint64_t prod = 1;                                                               \
+        bool ints = true;                                                                \
+        for (size_t i = 0; i < (k); i++)                                                 \
+            ints = ints && it[i].kind == PK_INT && !(it[i].flags & PF_BIGINT) &&         \
+                   !__builtin_mul_overflow(prod, it[i].v.u, &prod);                      \
+        sp -= (k);                                                                       \
+        if (!ints) {                                                                     \
+            *sp++ = make_tuple(m->c, it, (k));                                           \
+            NEXT(1);                                                                     \
+        }                                                                                \
+        *sp++ = pk_make(prod, PK_GID_NONE, PK_TUPLE, PF_INTS, 0, 0);                     \
+        if (prod > UINT32_MAX)                                                           \
+            NEXT_PUT(1, MT_FAT, 0, 2, true);                                             \
+        NEXT_PUT(1, MT_TUPINTS, (uint32_t)prod, 1, true);                                \
+    } while (0)
+op_tuple1:
+    TUPLE_K(1);
+op_tuple2:
+    TUPLE_K(2);
+op_tuple3:
+    TUPLE_K(3);
+#undef TUPLE_K
+
+    /* APPENDS / SETITEMS: POP_MARK_TO, checks, then the items are dropped. */
+#define POP_MARK_CHECK()                                                                 \
+    if (__builtin_expect(nmk == 0, 0))                                                   \
+        goto out;                                                                        \
+    size_t b = marks[nmk - 1];                                                           \
+    pk_val *nfence = nmk > 1 ? st + marks[nmk - 2] : st;                                 \
+    if (__builtin_expect(b == 0 || st + b <= nfence || st[b - 1].kind == PK_GLOBAL, 0))  \
+        goto out
+op_appends: {
+    POP_MARK_CHECK();
+    if (collect_strs)
+        goto out;
+    nmk--;
+    fence = nfence;
+    sp = st + b;
+    NEXT(1);
+}
+op_setitems: {
+    POP_MARK_CHECK();
+    if ((size_t)(sp - (st + b)) % 2)
+        goto out;
+    if (jl_seen)
+        jl_track(m, &st[b - 1], &st[b], (size_t)(sp - (st + b)));
+    nmk--;
+    fence = nfence;
+    sp = st + b;
+    NEXT(1);
+}
+#undef POP_MARK_CHECK
+op_append:
+    if ((size_t)(sp - fence) < 2 || collect_strs || sp[-2].kind == PK_GLOBAL)
+        goto out;
+    sp--;
+    NEXT(1);
+op_setitem:
+    if ((size_t)(sp - fence) < 3 || sp[-3].kind == PK_GLOBAL)
+        goto out;
+    sp -= 2;
+    if (jl_seen)
+        jl_track(m, &sp[-1], &sp[0], 2);
+    NEXT(1);
+op_pop: /* with nothing above the mark POP pops the mark: run_one does that */
+    if (sp == fence)
+        goto out;
+    sp--;
+    NEXT(1);
+op_dup:
+    if (sp == fence || sp == stend)
+        goto out;
+    *sp = sp[-1];
+    sp++;
+    NEXT(1);
+#undef NEXT
+#undef NEXT_PUT
+#undef PUSH_ROOM
+#undef LE32
+
+memo_limit:
+    rc = WW_E_LIMIT;
+put_failed:
+    /* The opcode was consumed, as in run_one. */
+    ip += msz;
+    nops++;
+    if (rc == WW_E_LIMIT)
+        rc = pk_lim(m->c, "max_memo", "more than %u pickle memo entries",
+                    (unsigned)m->lim->max_memo);
 out:
     c->pos = (size_t)(ip - base);
     m->sp = (size_t)(sp - st);
@@ -900,7 +1036,8 @@ out:
     m->nmarks = nmk;
     m->memo.count = mcount;
     m->dict_serial = dict_serial;
-    *budget_io = budget;
+    *budget_io = budget - nops;
+    return rc;
 }
 
 /* One pickle stream from the cursor's position to its STOP. */
@@ -926,7 +1063,9 @@ static ww_status run_one(vm *m, bool *stopped)
     uint64_t budget = 0;
 
     while (c->pos < c->len) {
-        fast_ops(m, &budget);
+        rc = fast_ops(m, &budget);
+        if (rc != WW_OK)
+            goto done;
         if (c->pos >= c->len)
             break;
         op_off = c->pos;
