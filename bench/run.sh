@@ -39,4 +39,12 @@ run "2000 small pickles (-j all)" $C/small
 for f in model.npz model.safetensors model.gguf model.onnx model.h5; do
     [ -f $C/$f ] && run "$f" $C/$f
 done
+echo "-- without the sandbox (in-process parsing):"
+run_ns() { name=$1; shift; t0=$(date +%s%N); "$WW" scan -q --no-sandbox "$@" >/dev/null 2>&1 || true
+           t1=$(date +%s%N); echo "$name: $(( (t1 - t0) / 1000000 )) ms"; }
+run_ns "1 GB torch zip checkpoint" $C/ckpt_1g.pt
+run_ns "2000 small pickles" $C/small
+echo "-- pickle opcode throughput (CPU time):"
+[ -x "$B/bench/pickle_bench" ] && "$B/bench/pickle_bench" $C/objects_100m.pkl 5 || true
+echo "-- policy evaluation:"
 [ -x "$B/bench/policy_bench" ] && "$B/bench/policy_bench" || true
