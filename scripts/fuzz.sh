@@ -2,7 +2,9 @@
 # Run libFuzzer targets for a while (not part of the test suite).
 # Usage: sh scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #   targets: scan, format_<name> for each format in lib/formats/formats.def
-# New crashes land in fuzz/_work/<target>/; minimise and copy them into
+# The working corpus is fuzz/_work/<target>/ (kept between runs); crashes land in
+# fuzz/_work/crash-<target>-*. `sh scripts/fuzz-merge.sh` minimises the working
+# corpora into fuzz/corpus/<target>/ (replayed by the test suite). Copy crashes into
 # fuzz/corpus/<target>/ in the commit that fixes them.
 set -eu
 cd "$(dirname "$0")/.."
@@ -16,7 +18,6 @@ TARGETS="$*"
 [ -n "$TARGETS" ] || TARGETS=$(cd "$B/fuzz" && ls fuzz_* | sed 's/^fuzz_//')
 for t in $TARGETS; do
     mkdir -p "fuzz/_work/$t" "fuzz/corpus/$t"
-    rm -rf "fuzz/_work/$t"/* 2>/dev/null || true
     dict=""
     f=$(echo "$t" | sed 's/^format_//')
     [ -f "fuzz/dict/$f.dict" ] && dict="-dict=fuzz/dict/$f.dict"
