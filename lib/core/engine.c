@@ -11,9 +11,11 @@ ww_status ww_engine_new(ww_engine **out)
 {
     if (!out)
         return WW_E_ARG;
-    /* jansson (used by format modules for JSON metadata) allocates through our
-     * capped, fault-injectable allocator too. */
-    json_set_alloc_funcs(wwi_malloc, wwi_free);
+    /* jansson (used by format modules for JSON metadata) allocates through a
+     * capped allocator that fault injection leaves alone: jansson 2.14's lexer
+     * asserts (aborts) when its string buffer fails to grow, found by the
+     * allocation sweep. Inputs are bounded by max_header_bytes instead. */
+    json_set_alloc_funcs(wwi_malloc_nofault, wwi_free);
     ww_engine *e = wwi_calloc(1, sizeof *e);
     if (!e)
         return WW_E_NOMEM;

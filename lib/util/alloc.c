@@ -41,6 +41,13 @@ void *wwi_malloc(size_t n)
     return allow(n) ? malloc(n) : NULL;
 }
 
+void *wwi_malloc_nofault(size_t n)
+{
+    /* A fixed, generous cap: 4x the largest JSON input (max_header_bytes is at
+     * most 100 MiB by default) stays well inside it. */
+    return n == 0 || n > (4ull << 30) ? NULL : malloc(n);
+}
+
 void *wwi_calloc(size_t nmemb, size_t size)
 {
     size_t n;

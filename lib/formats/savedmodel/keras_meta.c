@@ -31,6 +31,8 @@ static ww_status one_object(wwi_scan *s, wwi_cur *c, uint32_t max_depth, bool *r
     char pid[100];
     wwi_printable(ident, il, pid, sizeof pid);
     snprintf(where, sizeof where, "keras_metadata object '%s' at offset %zu", pid, moff);
+    if (ml > wwi_scan_limits(s)->max_header_bytes)
+        return wwi_scan_limit(s, "max_header_bytes", "%s: %zu bytes of JSON", where, ml);
     json_error_t err;
     json_t *root = json_loadb((const char *)meta, ml, JSON_REJECT_DUPLICATES, &err);
     if (!root)
