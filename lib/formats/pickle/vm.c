@@ -1547,6 +1547,11 @@ ww_status pk_run(pk_ctx *c, const uint8_t *data, size_t len, uint32_t max_pickle
         rc = pk_err(c, WW_E_TRUNCATED, 0, "empty pickle stream");
         goto done;
     }
+    /* The stack always exists: &m->st[0] of an empty stack must not be an
+     * offset from NULL (UBSan, found replaying the fuzz corpus). */
+    rc = grow_stack(m);
+    if (rc != WW_OK)
+        goto done;
     uint32_t n = 0;
     while (!wwi_cur_eof(&m->cur)) {
         bool stopped = false;
