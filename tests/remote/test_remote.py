@@ -12,6 +12,8 @@ Contract under test (exit codes 0 clean / 1 unsafe / 2 error):
 
 from __future__ import annotations
 
+import time
+
 import re
 
 import pytest
@@ -240,8 +242,15 @@ def test_url_range_refused_falls_back_to_full_download(hub, ww, repo, check):
         assert r.rc == 1, str(r)
         assert_posix_system(r, "pytorch_model.bin")
     size = len(hub.fx.benign["pytorch_model.bin"] if check == "clean" else hub.fx.evil_bin)
-    full = [e for e in hub.requests(server="cdn", method="GET")
-            if e["status"] == 200 and e["bytes_sent"] == size]
+    # The server records bytes_sent after its last write, which can land a
+    # moment after the client (already satisfied) has exited: wait for it.
+    deadline = time.time() + 5
+    while True:
+        full = [e for e in hub.requests(server="cdn", method="GET")
+                if e["status"] == 200 and e["bytes_sent"] == size]
+        if full or time.time() > deadline:
+            break
+        time.sleep(0.05)
     assert full, f"no complete 200 download: {hub.requests()}"
 
 
