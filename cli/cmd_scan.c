@@ -87,34 +87,6 @@ const char ww_scan_usage[] =
     "  weightwall scan --format json ~/.cache/huggingface/hub > report.json\n"
     "  weightwall scan --threshold HIGH --min-severity LOW models/\n";
 
-static char *slurp(FILE *f, size_t max, size_t *len)
-{
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        return NULL;
-    for (;;) {
-        if (n == cap) {
-            if (cap >= max) {
-                free(buf);
-                return NULL;
-            }
-            cap = cap * 2 > max ? max : cap * 2;
-            char *p = realloc(buf, cap);
-            if (!p) {
-                free(buf);
-                return NULL;
-            }
-            buf = p;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    *len = n;
-    return buf;
-}
 
 /* ---- parallel scanning ---- */
 typedef struct item_info {
@@ -155,9 +127,14 @@ static void scan_one(const job *j, wwx_sandbox *sandbox, const wwx_input *item, 
 #endif
     } else if (item->kind == WWX_IN_STDIN) {
         size_t len = 0;
-        char *data = slurp(stdin, (size_t)ww_engine_limits(eng)->max_inflated_bytes, &len);
+        char err[512];
+        char *data = wwx_read_file("-", (size_t)ww_engine_limits(eng)->max_inflated_bytes, &len,
+                                   err, sizeof err);
         if (!data) {
-            st = ww_scan_file(eng, "/dev/null/stdin-too-large", "<stdin>", out);
+            /* Never "clean": stdin that cannot be read whole is an error. */
+            char msg[600];
+            snprintf(msg, sizeof msg, "standard input: %s", err);
+            st = ww_result_new_failed("<stdin>", WW_E_LIMIT, msg, out);
         } else {
             st = ww_scan_memory(eng, data, len, "<stdin>", out);
             free(data);
@@ -525,11 +502,11 @@ int ww_cmd_scan(int argc, char **argv)
                 fj[i] = file_json(&in.items[i], &info[i], results[i], o.min_severity);
     }
     if (o.policy_input) {
-        ww_scan_policy_run(&o, &in, results, fj, true, NULL, out, false);
+        ww_scan_policy_run(&o, &in, results, fj, true, NULL, out);
     } else if (o.npolicies) {
         /* Cloudsmith's way: the decision sets the exit code. A bad argument
          * still wins (2). */
-        int prc = ww_scan_policy_run(&o, &in, results, fj, false, &policy_report, out, false);
+        int prc = ww_scan_policy_run(&o, &in, results, fj, false, &policy_report, out);
         if (!arg_error)
             exit_code = prc;
     }

@@ -133,8 +133,7 @@ static bool decide_package(const char *query, char *pkgname, size_t n)
 }
 
 int ww_scan_policy_run(const ww_scan_opts *o, const wwx_inputs *in, ww_result *const *results,
-                       json_t *const *file_json, bool input_only, json_t **report, FILE *out,
-                       bool text)
+                       json_t *const *file_json, bool input_only, json_t **report, FILE *out)
 {
     pkg *pkgs = NULL;
     size_t npkgs = 0;
@@ -217,17 +216,6 @@ int ww_scan_policy_run(const ww_scan_opts *o, const wwx_inputs *in, ww_result *c
                 rc = WW_EXIT_ERROR;
             } else if (match && rc == WW_EXIT_CLEAN) {
                 rc = WW_EXIT_UNSAFE;
-            }
-            if (text) {
-                fprintf(out, "policy %s: %s@%s: %s", query, pkgs[k].p.name, pkgs[k].p.version,
-                        st != WW_OK ? "ERROR (refused)" : match ? "REFUSED" : "allowed");
-                if (st != WW_OK)
-                    fprintf(out, ": %s", err);
-                size_t i;
-                json_t *r;
-                json_array_foreach(json_object_get(d, "reasons"), i, r)
-                    fprintf(out, "%s%s", i ? "; " : " - ", json_string_value(r));
-                fputc('\n', out);
             }
             json_array_append_new(decisions, d);
             ww_policy_string_free(reasons);

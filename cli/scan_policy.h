@@ -14,6 +14,5 @@
  * Returns the decision's exit code: 0 allowed, 1 refused (a package matched),
  * 2 a policy could not be loaded or evaluated (treated as refusal). */
 int ww_scan_policy_run(const ww_scan_opts *o, const wwx_inputs *in, ww_result *const *results,
-                       json_t *const *file_json, bool input_only, json_t **report, FILE *out,
-                       bool text);
+                       json_t *const *file_json, bool input_only, json_t **report, FILE *out);
 #endif
