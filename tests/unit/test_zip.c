@@ -132,32 +132,7 @@ static void zb_finish(zb *z, bool zip64, unsigned count_override)
 /* ---- scan helpers --------------------------------------------------- */
 static ww_engine *eng;
 
-static ww_result *scan(const void *p, size_t n, const char *name)
-{
-    ww_result *r = NULL;
-    CHECK(ww_scan_memory(eng, p, n, name, &r) == WW_OK);
-    return r;
-}
-
-static bool has_finding(const ww_result *r, const char *name, ww_severity min)
-{
-    for (size_t i = 0; i < ww_result_finding_count(r); i++) {
-        const ww_finding *f = ww_result_finding(r, i);
-        if (f->name && strcmp(f->name, name) == 0 && f->severity >= min)
-            return true;
-    }
-    return false;
-}
-
-static bool has_layer(const ww_result *r, const char *member, const char *format)
-{
-    for (size_t i = 0; i < ww_result_layer_count(r); i++) {
-        const ww_layer *l = ww_result_layer(r, i);
-        if (strcmp(l->member, member) == 0 && (!format || strcmp(l->format, format) == 0))
-            return true;
-    }
-    return false;
-}
+#include "scan_helpers.h"
 
 static const char PKL[] = "\x80\x02K\x01.";             /* the int 1 */
 static const char EVIL[] = "cos\nsystem\n(S'id'\ntR.";   /* written, never loaded */
