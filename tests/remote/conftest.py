@@ -171,13 +171,9 @@ def hub_session(fx):
 def hub(hub_session):
     """The session hub with faults, log, ranges and page size reset for each test."""
     h = hub_session
-    h.faults.clear()
-    h.ranges_enabled = True
-    h.page_size = 2
-    h.reset_log()
+    h.reset()
     yield h
-    h.faults.clear()
-    h.ranges_enabled = True
+    h.reset()
 
 
 @pytest.fixture

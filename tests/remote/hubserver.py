@@ -629,6 +629,14 @@ class HubServer:
             self.log.clear()
             self.cdn_auth_violations = 0
 
+    def reset(self):
+        """Back to the default state between tests: no faults, ranges on,
+        two entries per tree page, empty request log."""
+        self.faults.clear()
+        self.ranges_enabled = True
+        self.page_size = 2
+        self.reset_log()
+
     def _sleep(self, seconds):
         end = time.monotonic() + seconds
         while not self._stop.is_set():

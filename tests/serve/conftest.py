@@ -138,13 +138,9 @@ def hub_session(fx):
 @pytest.fixture
 def hub(hub_session):
     h = hub_session
-    h.faults.clear()
-    h.ranges_enabled = True
-    h.page_size = 2
-    h.reset_log()
+    h.reset()
     yield h
-    h.faults.clear()
-    h.ranges_enabled = True
+    h.reset()
 
 
 # ------------------------------------------------------------------------------------------
