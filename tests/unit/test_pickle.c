@@ -385,6 +385,21 @@ static void test_gadgets(void)
 }
 
 /* ---- malformed, truncated, limits ---------------------------------------- */
+/* Memo index 2^64-1 (text GET/PUT) once the sparse hash exists: it used to
+ * match an empty hash slot and push uninitialised memory. */
+static void test_memo_max_index(void)
+{
+    static const char get[] = "\x80\x02Nr\xff\xff\xff\x7f"
+                              "g18446744073709551615\ng18446744073709551615\n\x93.";
+    static const char put[] = "\x80\x02Np18446744073709551615\n.";
+    ww_result *r = scan(get, sizeof get - 1);
+    CHECK(r && ww_result_verdict(r) == WW_VERDICT_ERROR && ww_result_finding_count(r) == 0);
+    ww_result_free(r);
+    r = scan(put, sizeof put - 1);
+    CHECK(r && ww_result_verdict(r) == WW_VERDICT_ERROR);
+    ww_result_free(r);
+}
+
 static void test_malformed(void)
 {
     static const char *const evil[] = {
@@ -985,6 +1000,7 @@ int main(void)
     test_structure();
     test_gadgets();
     test_malformed();
+    test_memo_max_index();
     test_limits();
     test_fp_traps();
     test_joblib_records();

@@ -34,7 +34,8 @@ static size_t hslot(uint64_t k, size_t cap)
 
 static pk_val *hfind(const pk_memo *m, uint64_t idx)
 {
-    if (m->hcap == 0)
+    /* UINT64_MAX marks an empty slot: it is never a key (put refuses it). */
+    if (m->hcap == 0 || idx == UINT64_MAX)
         return NULL;
     for (size_t i = hslot(idx, m->hcap);; i = (i + 1) & (m->hcap - 1)) {
         if (m->hkey[i] == idx)
@@ -70,7 +71,7 @@ static ww_status rehash(pk_memo *m, size_t ncap)
     pk_val *nv = NULL;
     if (ncap) {
         nk = wwi_malloc(ncap * sizeof *nk);
-        nv = wwi_malloc(ncap * sizeof *nv);
+        nv = wwi_calloc(ncap, sizeof *nv); /* zeroed: no slot is ever garbage */
         if (!nk || !nv) {
             wwi_free(nk);
             wwi_free(nv);
@@ -186,6 +187,10 @@ static ww_status put_dense(pk_memo *m, uint64_t idx, const pk_val *v)
 
 ww_status pk_memo_put_slow(pk_memo *m, uint64_t idx, const pk_val *v)
 {
+    /* The hash uses UINT64_MAX as its empty marker; a PUT of that index (only
+     * the text opcode can spell it) cannot be represented: fail closed. */
+    if (idx == UINT64_MAX)
+        return WW_E_UNSUPPORTED;
     if (idx < m->dcap)
         return put_dense(m, idx, v);
     if (idx < 2 * m->count + DENSE_SLACK && idx < (1ull << 32)) {

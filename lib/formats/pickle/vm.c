@@ -1368,6 +1368,9 @@ static ww_status run_one(vm *m, bool *stopped)
                 FAIL(c->err, "pickle truncated in PUT");
             NEED(1);
             rc = pk_memo_put(&m->memo, u, &m->st[m->sp - 1]);
+            if (rc == WW_E_UNSUPPORTED)
+                FAIL(WW_E_UNSUPPORTED, "pickle PUT index %llu cannot be tracked",
+                     (unsigned long long)u);
             if (rc == WW_E_LIMIT)
                 return pk_lim(m->c, "max_memo", "more than %u pickle memo entries",
                                       (unsigned)m->lim->max_memo);
