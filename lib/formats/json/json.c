@@ -213,9 +213,13 @@ static ww_status scan(wwi_scan *s, wwi_src *in)
                             "malformed JSON: %s (line %d)", err.text, err.line);
         goto done;
     }
+    /* A Keras config is analysed as one, and then like any other JSON: a
+     * "keras_version" key must not switch off the auto_map and template
+     * checks (a tokenizer_config.json with one extra key was clean). */
     if (wwi_keras_json_is_config(root)) {
         rc = wwi_keras_config_scan(s, root, "config.json");
-        goto done;
+        if (rc != WW_OK)
+            goto done;
     }
     if (json_is_object(root)) {
         json_t *am = json_object_get(root, "auto_map");

@@ -1,0 +1,35 @@
+"""Bypasses found by reviewing the parsers: each was reported clean (or lost
+its findings) before the fix. Inputs are written as bytes; nothing is loaded."""
+import gzip
+import io
+import json
+import os
+import struct
+import subprocess
+import tarfile
+import zipfile
+
+import pytest
+
+ROOT = os.environ.get("WW_SOURCE_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
+WW = os.environ.get("WEIGHTWALL", os.path.join(ROOT, "build", "cli", "weightwall"))
+EVIL = b"cos\nsystem\n(S'echo pwned'\ntR."
+SSTI = "{% for c in ().__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}"
+
+
+def scan(path):
+    p = subprocess.run([WW, "scan", "--format", "json", str(path)], capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode >= 0, p.stderr
+    return p.returncode, json.loads(p.stdout)["files"][0]
+
+
+def test_keras_key_does_not_switch_off_json_checks(tmp_path):
+    f = tmp_path / "tokenizer_config.json"
+    f.write_text(json.dumps({"keras_version": "2.4",
+                             "auto_map": {"AutoModel": "evil/repo--modeling_x.M"},
+                             "chat_template": SSTI}))
+    rc, r = scan(f)
+    assert rc == 1 and r["max_severity"] == "CRITICAL"
+    kinds = {x["kind"] for x in r["findings"]}
+    assert "template" in kinds and "hub" in kinds
