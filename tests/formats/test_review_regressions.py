@@ -33,3 +33,21 @@ def test_keras_key_does_not_switch_off_json_checks(tmp_path):
     assert rc == 1 and r["max_severity"] == "CRITICAL"
     kinds = {x["kind"] for x in r["findings"]}
     assert "template" in kinds and "hub" in kinds
+
+
+def test_zip_with_empty_directory_scans_what_surrounds_it(tmp_path):
+    # An end record listing 0 members followed by a pickle.
+    a = tmp_path / "after.zip"
+    a.write_bytes(b"PK\x05\x06" + b"\0" * 18 + EVIL)
+    rc, r = scan(a)
+    assert rc == 1 and r["max_severity"] == "CRITICAL"
+    assert any(f["module"] in ("os", "posix") and f["name"] == "system" for f in r["findings"])
+    # A local entry hidden before a directory that lists nothing.
+    lh = (b"PK\x03\x04" + struct.pack("<HHHHHIIIHH", 20, 0, 0, 0, 0, 0, len(EVIL), len(EVIL), 8, 0)
+          + b"data.pkl" + EVIL)
+    eocd = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, 0, 0, 0, len(lh), 0)
+    b = tmp_path / "hidden.zip"
+    b.write_bytes(lh + eocd)
+    rc, r = scan(b)
+    assert rc != 0 and r["verdict"] != "clean"
+    assert any(f["name"] == "T-ZIP-HIDDEN-DATA" for f in r["findings"])

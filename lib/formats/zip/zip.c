@@ -322,6 +322,24 @@ static ww_status scan_trailing(zctx *z)
     return rc;
 }
 
+static ww_status scan_empty_zip(zctx *z)
+{
+    ww_status rc = WW_OK;
+    uint64_t before = z->d->cd_off;
+    if (before > 0 && before <= wwi_src_size(z->in)) {
+        wwi_finding(z->s, WW_SEV_MEDIUM, "container", NULL, "T-ZIP-HIDDEN-DATA", 0,
+                    "the directory lists no member, but %llu bytes precede it",
+                    (unsigned long long)before);
+        wwi_src *child = NULL;
+        rc = wwi_src_sub(z->in, 0, before, &child);
+        if (rc != WW_OK)
+            return wwi_scan_error(z->s, rc, 0, "cannot open the bytes before the directory");
+        rc = wwi_scan_nested(z->s, child, "[before-directory]");
+        wwi_src_free(child);
+    }
+    return rc == WW_OK ? scan_trailing(z) : rc;
+}
+
 static ww_status scan(wwi_scan *s, wwi_src *in)
 {
     wwi_zip_dir d;
@@ -332,8 +350,14 @@ static ww_status scan(wwi_scan *s, wwi_src *in)
     z.d = &d;
     ww_status rc = wwi_zip_read_dir(s, in, &d);
     ww_status dir_rc = rc;
-    if (d.n == 0)
-        goto done; /* an empty directory, or nothing usable in a broken one */
+    if (d.n == 0) {
+        /* An empty directory still has bytes around it: whatever lies before
+         * the directory (hidden local entries that streaming extractors read)
+         * and after the end record is scanned, never skipped. */
+        if (dir_rc == WW_OK)
+            rc = scan_empty_zip(&z);
+        goto done;
+    }
     z.kind = classify(&d);
     set_layout_format(&z);
     rc = wwi_zip_check_dir(s, &d);
