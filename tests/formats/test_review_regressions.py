@@ -51,3 +51,31 @@ def test_zip_with_empty_directory_scans_what_surrounds_it(tmp_path):
     rc, r = scan(b)
     assert rc != 0 and r["verdict"] != "clean"
     assert any(f["name"] == "T-ZIP-HIDDEN-DATA" for f in r["findings"])
+
+
+def _tar(data):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w") as t:
+        ti = tarfile.TarInfo("a.txt")
+        ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+    return b.getvalue()
+
+
+@pytest.mark.parametrize("name,blob", [
+    ("t.tar", lambda: _tar(b"hello") + EVIL),
+    ("t.gz", lambda: gzip.compress(b"hello") + EVIL),
+    ("t.tar.gz", lambda: gzip.compress(_tar(b"hello")) + EVIL),
+])
+def test_bytes_after_an_archive_are_scanned(tmp_path, name, blob):
+    f = tmp_path / name
+    f.write_bytes(blob())
+    rc, r = scan(f)
+    assert rc == 1 and r["max_severity"] == "CRITICAL"
+
+
+def test_plain_tar_padding_is_not_a_finding(tmp_path):
+    f = tmp_path / "ok.tar"
+    f.write_bytes(_tar(b"hello"))  # tarfile pads to a 10 KiB record with zeros
+    rc, r = scan(f)
+    assert rc == 0 and not [x for x in r["findings"] if x["name"] == "T-ZIP-POLYGLOT"]

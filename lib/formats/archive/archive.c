@@ -286,6 +286,48 @@ static void set_format(actx *x, bool raw)
     wwi_scan_set_format(x->s, name, false);
 }
 
+/* Bytes after the end of the archive (after a tar's end blocks, after a gzip
+ * stream) are read by other tools and by loaders that seek: like the zip and
+ * npy modules, report them and scan them by content. Zero padding (tar
+ * records) is skipped. `consumed` is what libarchive took from the input. */
+static ww_status scan_trailing(wwi_scan *s, wwi_src *in, int64_t consumed)
+{
+    uint64_t size = wwi_src_size(in);
+    if (consumed <= 0 || (uint64_t)consumed >= size)
+        return WW_OK;
+    uint64_t off = (uint64_t)consumed;
+    while (off < size) {
+        size_t n = size - off < 65536 ? (size_t)(size - off) : 65536;
+        const uint8_t *p = NULL;
+        ww_status st = wwi_src_view(in, off, n, &p);
+        if (st != WW_OK)
+            return wwi_scan_error(s, st, off, "cannot read the bytes after the archive");
+        size_t k = 0;
+        while (k < n && p[k] == 0)
+            k++;
+        if (k < n) {
+            off += k;
+            break;
+        }
+        off += n;
+        st = wwi_scan_check_time(s);
+        if (st != WW_OK)
+            return st;
+    }
+    if (off >= size)
+        return WW_OK; /* only padding */
+    wwi_finding(s, WW_SEV_LOW, "container", NULL, "T-ZIP-POLYGLOT", off,
+                "%llu bytes follow the end of the archive (scanned by content)",
+                (unsigned long long)(size - off));
+    wwi_src *child = NULL;
+    ww_status st = wwi_src_sub(in, off, size - off, &child);
+    if (st != WW_OK)
+        return wwi_scan_error(s, st, off, "cannot open the bytes after the archive");
+    st = wwi_scan_nested(s, child, "[after-archive]");
+    wwi_src_free(child);
+    return st;
+}
+
 static ww_status scan(wwi_scan *s, wwi_src *in)
 {
     ww_status rc = WW_OK;
@@ -354,6 +396,12 @@ static ww_status scan(wwi_scan *s, wwi_src *in)
         wwi_finding(s, WW_SEV_NONE, "container", NULL, "archive.empty", UINT64_MAX,
                     "archive has no members");
     }
+    /* Only for streamed formats: 7z (and other seek-based ones) read their
+     * directory from the end, so "consumed" says nothing about trailing data. */
+    int base = archive_format(x.a) & ARCHIVE_FORMAT_BASE_MASK;
+    if (rc == WW_OK && (base == ARCHIVE_FORMAT_TAR || base == ARCHIVE_FORMAT_RAW ||
+                        base == ARCHIVE_FORMAT_CPIO))
+        rc = scan_trailing(s, in, archive_filter_bytes(x.a, -1));
 done:
     archive_read_free(x.a);
     wwi_free(x.buf);
