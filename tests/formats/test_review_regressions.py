@@ -79,3 +79,23 @@ def test_plain_tar_padding_is_not_a_finding(tmp_path):
     f.write_bytes(_tar(b"hello"))  # tarfile pads to a 10 KiB record with zeros
     rc, r = scan(f)
     assert rc == 0 and not [x for x in r["findings"] if x["name"] == "T-ZIP-POLYGLOT"]
+
+
+def test_truncated_deflate_member_of_unknown_content_is_an_error(tmp_path):
+    import binascii
+    import zlib
+    data = b"just some notes, not a model " * 10
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    comp = c.compress(data) + c.flush()
+    comp = comp[: len(comp) // 2]
+    name = b"notes.txt"
+    crc = binascii.crc32(data)
+    lh = (b"PK\x03\x04" + struct.pack("<HHHHHIIIHH", 20, 0, 8, 0, 0, crc, len(comp), len(data),
+                                      len(name), 0) + name + comp)
+    cd = (b"PK\x01\x02" + struct.pack("<HHHHHHIIIHHHHHII", 20, 20, 0, 8, 0, 0, crc, len(comp),
+                                      len(data), len(name), 0, 0, 0, 0, 0, 0) + name)
+    eocd = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, 1, 1, len(cd), len(lh), 0)
+    f = tmp_path / "trunc.zip"
+    f.write_bytes(lh + cd + eocd)
+    rc, r = scan(f)
+    assert rc == 2 and r["verdict"] == "error"

@@ -150,6 +150,13 @@ ww_status wwi_zip_read_head(wwi_scan *s, wwi_src *in, const wwi_zip_entry *e, ui
     ww_status st = wwi_inflate(s, raw, in_len, WWI_INFLATE_RAW, max, "", &o);
     if (st != WW_OK)
         return st;
+    if (!o.complete && o.len < max) {
+        /* The stream stopped short of both its end and the sniff size: it is
+         * truncated or broken. Not recorded here: the caller's full read
+         * reports it (a broken member must never pass as unknown text). */
+        wwi_free(o.data);
+        return WW_E_TRUNCATED;
+    }
     *owned = o.data;
     *data = o.data ? o.data : (const uint8_t *)"";
     *len = o.len;
