@@ -99,3 +99,17 @@ def test_truncated_deflate_member_of_unknown_content_is_an_error(tmp_path):
     f.write_bytes(lh + cd + eocd)
     rc, r = scan(f)
     assert rc == 2 and r["verdict"] == "error"
+
+
+def test_gguf_template_is_reported_even_when_a_tensor_is_broken(tmp_path):
+    def s(x):
+        b = x.encode()
+        return struct.pack("<Q", len(b)) + b
+    head = b"GGUF" + struct.pack("<IQQ", 3, 1, 1)
+    head += s("tokenizer.chat_template") + struct.pack("<I", 8) + s(SSTI)
+    head += s("w") + struct.pack("<I", 1) + struct.pack("<Q", 4) + struct.pack("<IQ", 9999, 0)
+    f = tmp_path / "m.gguf"
+    f.write_bytes(head + b"\0" * 64)
+    rc, r = scan(f)
+    assert r["verdict"] != "clean"
+    assert r["max_severity"] == "CRITICAL", r

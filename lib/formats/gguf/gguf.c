@@ -432,9 +432,10 @@ static ww_status scan(wwi_scan *s, wwi_src *in)
             break;
         wlen = wlen > g.limit_end / 4 ? g.limit_end : wlen * 4;
     }
-    if (rc != WW_OK)
-        goto done;
-    rc = check_unique(&g, g.keys, g.nkeys, sizeof *g.keys, "key");
+    /* A parse error (already recorded) skips the layout checks, not the
+     * templates read before it: errors never erase findings. */
+    if (rc == WW_OK)
+        rc = check_unique(&g, g.keys, g.nkeys, sizeof *g.keys, "key");
     if (rc == WW_OK && g.ntensors > 1)
         rc = check_unique(&g, &g.tensors[0].name, g.ntensors, sizeof *g.tensors, "tensor name");
     if (rc == WW_OK)
