@@ -133,15 +133,18 @@ static ww_status add_refs(zctx *z, const char *pname, const wwi_pickle_hint *h)
     return WW_OK;
 }
 
-static bool is_ref(const zctx *z, const char *pname)
+/* Match on the member's raw name, not its printable (truncated, '?'-escaped)
+ * form: two different names must never look alike here, or a member would be
+ * skipped as tensor data. */
+static bool is_ref(const zctx *z, const wwi_zip_entry *e)
 {
     if (z->nrefs == 0)
         return false;
     char low[NAME_MAX_OUT];
-    size_t n = strlen(pname);
-    if (n >= sizeof low)
+    if (e->name_len >= sizeof low || memchr(e->name, 0, e->name_len))
         return false;
-    memcpy(low, pname, n + 1);
+    memcpy(low, e->name, e->name_len);
+    low[e->name_len] = '\0';
     lower(low);
     const char *key = low;
     return bsearch(&key, z->refs, z->nrefs, sizeof *z->refs, cmp_str) != NULL;
@@ -261,7 +264,7 @@ static ww_status scan_member(zctx *z, const wwi_zip_entry *e, bool pickle_pass)
     bool as_pickle = torch && is_pickle_name(e);
     if (as_pickle != pickle_pass || is_dir_entry(e))
         return WW_OK;
-    if (torch && !as_pickle && is_ref(z, pname)) {
+    if (torch && !as_pickle && is_ref(z, e)) {
         if (e->flags & WWI_ZIP_FLAG_ENCRYPTED)
             wwi_finding(z->s, WW_SEV_MEDIUM, "container", NULL, "T-ZIP-FLAGS", e->lho,
                         "tensor storage '%s' is marked encrypted", pname);
