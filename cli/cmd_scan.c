@@ -1,11 +1,14 @@
 /* `weightwall scan`: expand inputs, scan them on N threads, print a report,
  * and map verdicts to the exit code. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "cli/cli.h"
 #include "cli/scan_opts.h"
@@ -55,8 +58,8 @@ const char ww_scan_usage[] =
     "Isolation:\n"
     "  Local files are parsed in a child process confined by seccomp (no exec, no\n"
     "  network, no new files) and resource limits; a child that is killed is an\n"
-    "  error for that file and the scan goes on. Remote and stdin input is parsed\n"
-    "  in-process.\n"
+    "  error for that file and the scan goes on. Remote files are fetched by the\n"
+    "  parent and parsed in the child too; so is standard input.\n"
     "      --no-sandbox       parse in-process (faster for many tiny files)\n"
     "      --sandbox-memory N address-space limit of the child beyond the file size\n"
     "                         (default 4G; suffix M or G)\n"
@@ -108,6 +111,50 @@ typedef struct job {
     atomic_size_t next;
 } job;
 
+/* Standard input: a regular file (`< model.pt`) is scanned as it is; a pipe
+ * is read whole (up to max_inflated_bytes) into an anonymous memory file so
+ * the sandboxed child can map it like any other file. */
+static ww_status scan_stdin(const ww_engine *eng, wwx_sandbox *sandbox, ww_result **out)
+{
+    struct stat sst;
+    if (sandbox && fstat(0, &sst) == 0 && S_ISREG(sst.st_mode))
+        return wwx_sandbox_scan_fd(sandbox, eng, 0, "<stdin>", out);
+    size_t len = 0;
+    char err[512];
+    char *data = wwx_read_file("-", (size_t)ww_engine_limits(eng)->max_inflated_bytes, &len, err,
+                               sizeof err);
+    if (!data) {
+        /* Never "clean": stdin that cannot be read whole is an error. */
+        char msg[600];
+        snprintf(msg, sizeof msg, "standard input: %s", err);
+        return ww_result_new_failed("<stdin>", WW_E_LIMIT, msg, out);
+    }
+    ww_status st;
+    if (!sandbox) {
+        st = ww_scan_memory(eng, data, len, "<stdin>", out);
+    } else {
+        int fd = memfd_create("weightwall-stdin", MFD_CLOEXEC);
+        size_t done = 0;
+        while (fd >= 0 && done < len) {
+            ssize_t w = write(fd, data + done, len - done);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            done += (size_t)w;
+        }
+        if (fd < 0 || done < len)
+            st = ww_result_new_failed("<stdin>", WW_E_IO,
+                                      "standard input: cannot hold it for the sandbox", out);
+        else
+            st = wwx_sandbox_scan_fd(sandbox, eng, fd, "<stdin>", out);
+        if (fd >= 0)
+            close(fd);
+    }
+    free(data);
+    return st;
+}
+
 static void scan_one(const job *j, wwx_sandbox *sandbox, const wwx_input *item, ww_result **out,
                      item_info *info)
 {
@@ -117,7 +164,8 @@ static void scan_one(const job *j, wwx_sandbox *sandbox, const wwx_input *item, 
     if (item->kind == WWX_IN_URL) {
 #if WW_HAVE_CURL
         wwx_remote_scan rs;
-        st = wwx_remote_scan_url(eng, j->http, item->path, item->display, out, &rs);
+        st = wwx_remote_scan_url(eng, j->sandbox ? sandbox : NULL, j->http, item->path,
+                                 item->display, out, &rs);
         info->remote = true;
         info->fetched = rs.fetched;
         info->commit = rs.commit;
@@ -126,19 +174,7 @@ static void scan_one(const job *j, wwx_sandbox *sandbox, const wwx_input *item, 
                                   "this build has no remote support (libcurl)", out);
 #endif
     } else if (item->kind == WWX_IN_STDIN) {
-        size_t len = 0;
-        char err[512];
-        char *data = wwx_read_file("-", (size_t)ww_engine_limits(eng)->max_inflated_bytes, &len,
-                                   err, sizeof err);
-        if (!data) {
-            /* Never "clean": stdin that cannot be read whole is an error. */
-            char msg[600];
-            snprintf(msg, sizeof msg, "standard input: %s", err);
-            st = ww_result_new_failed("<stdin>", WW_E_LIMIT, msg, out);
-        } else {
-            st = ww_scan_memory(eng, data, len, "<stdin>", out);
-            free(data);
-        }
+        st = scan_stdin(eng, j->sandbox ? sandbox : NULL, out);
     } else if (j->sandbox && sandbox) {
         st = wwx_sandbox_scan(sandbox, eng, item->path, item->display, out);
     } else {

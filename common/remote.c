@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "common/remote.h"
+#include "common/sandbox.h"
 
 #define FIRST_CHUNK (64 * 1024)
 
@@ -87,8 +88,9 @@ static ww_status failed(const char *display, const char *url, const char *why, w
     return ww_result_new_failed(display, WW_E_NET, msg, out);
 }
 
-ww_status wwx_remote_scan_url(const ww_engine *e, const wwx_http_opts *o, const char *url,
-                              const char *display, ww_result **out, wwx_remote_scan *info)
+ww_status wwx_remote_scan_url(const ww_engine *e, wwx_sandbox *sb, const wwx_http_opts *o,
+                              const char *url, const char *display, ww_result **out,
+                              wwx_remote_scan *info)
 {
     memset(info, 0, sizeof *info);
     rsrc r = {.o = o};
@@ -132,7 +134,8 @@ ww_status wwx_remote_scan_url(const ww_engine *e, const wwx_http_opts *o, const 
         resp.final_url = NULL;
         info->ranged = true;
         ww_source src = {.ctx = &r, .size = r.size, .read_at = read_at};
-        st = ww_scan_source(e, &src, display, out);
+        st = sb ? wwx_sandbox_scan_source(sb, e, &src, display, out)
+                : ww_scan_source(e, &src, display, out);
         info->fetched += r.fetched;
         /* The library recorded the failed read as an error (never clean);
          * add the transport detail so the user sees why. */
@@ -149,7 +152,8 @@ ww_status wwx_remote_scan_url(const ww_engine *e, const wwx_http_opts *o, const 
          * length checked by libcurl against Content-Length). */
         char path[64];
         snprintf(path, sizeof path, "/dev/fd/%d", fileno(tmp));
-        st = ww_scan_file(e, path, display, out);
+        st = sb ? wwx_sandbox_scan_fd(sb, e, fileno(tmp), display, out)
+                : ww_scan_file(e, path, display, out);
         fclose(tmp);
     }
     wwx_http_resp_free(&resp);

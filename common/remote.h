@@ -11,10 +11,13 @@ typedef struct wwx_remote_scan {
     bool ranged;        /* served by Range requests (else a whole download) */
 } wwx_remote_scan;
 
+typedef struct wwx_sandbox wwx_sandbox;
 /* Scan the file at url. Always produces a result (an error result when the
- * file cannot be fetched), unless out of memory. */
-ww_status wwx_remote_scan_url(const ww_engine *e, const wwx_http_opts *o, const char *url,
-                              const char *display, ww_result **out, wwx_remote_scan *info);
+ * file cannot be fetched), unless out of memory. With a sandbox, the bytes
+ * are fetched here and parsed in its confined child (NULL: in-process). */
+ww_status wwx_remote_scan_url(const ww_engine *e, wwx_sandbox *sb, const wwx_http_opts *o,
+                              const char *url, const char *display, ww_result **out,
+                              wwx_remote_scan *info);
 
 typedef struct wwx_hub_file {
     char *path;

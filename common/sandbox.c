@@ -127,18 +127,64 @@ static ww_status fail(const char *display, const char *msg, ww_result **out)
  * travel as SCM_RIGHTS descriptors. */
 typedef struct req {
     uint64_t mem;
+    uint64_t src_size; /* brokered: the source's size (the fd is a socket) */
     uint32_t cpu;
+    uint8_t brokered;
     char selftest[16];
     char display[2048];
 } req;
 
 /* ---- the scanning child (forked by the zygote, one per file) -------------- */
 
+/* A source the child cannot open itself (a remote file, fetched by the
+ * parent): each read is a request {offset, length} on a stream socket,
+ * answered by chunks {status, n} + n bytes; a chunk of 0 bytes ends a short
+ * read, a non-OK status fails it. The child never touches the network. */
+static bool read_full(int fd, void *p, size_t n)
+{
+    char *c = p;
+    while (n > 0) {
+        ssize_t r = read(fd, c, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        c += r;
+        n -= (size_t)r;
+    }
+    return true;
+}
+
+static ww_status broker_read_at(void *ctx, uint64_t off, void *buf, size_t len, size_t *got)
+{
+    int fd = *(const int *)ctx;
+    *got = 0;
+    uint64_t rq[2] = {off, len};
+    write_all(fd, rq, sizeof rq);
+    while (*got < len) {
+        int32_t hdr[2];
+        if (!read_full(fd, hdr, sizeof hdr))
+            return WW_E_IO;
+        if (hdr[0] != WW_OK)
+            return hdr[0] == WW_E_NET ? WW_E_NET : WW_E_IO;
+        uint32_t n = (uint32_t)hdr[1];
+        if (n == 0)
+            break;
+        if (n > len - *got || !read_full(fd, (char *)buf + *got, n))
+            return WW_E_IO;
+        *got += n;
+    }
+    return WW_OK;
+}
+
 static void child_scan(const ww_engine *e, const req *q, int file_fd, int out_fd)
 {
     struct stat st;
     if (fstat(file_fd, &st) != 0)
         _exit(8);
+    /* A brokered source is read into buffers, not mapped: no file to add. */
+    if (q->brokered)
+        st.st_size = 0;
     /* The budget is on top of what the process already maps (shared
      * libraries: ~100 MB of address space) and of the file's own mapping. */
     uint64_t base = 0;
@@ -170,7 +216,9 @@ static void child_scan(const ww_engine *e, const req *q, int file_fd, int out_fd
         selftest(q->selftest);
     }
     ww_result *r = NULL;
-    if (ww_scan_fd(e, file_fd, q->display, &r) != WW_OK)
+    ww_source src = {.ctx = &file_fd, .size = q->src_size, .read_at = broker_read_at};
+    if ((q->brokered ? ww_scan_source(e, &src, q->display, &r)
+                     : ww_scan_fd(e, file_fd, q->display, &r)) != WW_OK)
         _exit(6);
     void *buf = NULL;
     size_t len = 0;
@@ -419,21 +467,115 @@ static bool recv_msg(int sock, int32_t msg[2], uint64_t deadline)
     return false;
 }
 
-ww_status wwx_sandbox_scan(wwx_sandbox *z, const ww_engine *e, const char *path,
+/* Parent side of a brokered source: answer one read request of the child. */
+#define BROKER_CHUNK (8u << 20)
+
+static bool send_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        c += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+static bool serve_read(int bfd, ww_source *src, uint8_t *chunk, uint64_t deadline,
+                       bool *timed_out)
+{
+    uint64_t rq[2];
+    if (!read_deadline(bfd, rq, sizeof rq, deadline, timed_out))
+        return false;
+    /* The request comes from the confined child: clamp it to the source. */
+    uint64_t off = rq[0], len = rq[1];
+    if (off > src->size)
+        off = src->size;
+    if (len > src->size - off)
+        len = src->size - off;
+    uint64_t done = 0;
+    while (done < len) {
+        size_t want = len - done > BROKER_CHUNK ? BROKER_CHUNK : (size_t)(len - done);
+        size_t got = 0;
+        ww_status st = src->read_at(src->ctx, off + done, chunk, want, &got);
+        if (got > want)
+            st = WW_E_IO;
+        int32_t hdr[2] = {(int32_t)st, (int32_t)(st == WW_OK ? got : 0)};
+        if (!send_all(bfd, hdr, sizeof hdr))
+            return false;
+        if (st != WW_OK)
+            return true; /* the child reports the failed read */
+        if (got == 0)
+            return true; /* that chunk of 0 bytes ended the read */
+        if (!send_all(bfd, chunk, got))
+            return false;
+        done += got;
+        if (got < want)
+            break;
+    }
+    if (done < rq[1]) { /* short: tell the child the read ends here */
+        int32_t hdr[2] = {WW_OK, 0};
+        return send_all(bfd, hdr, sizeof hdr);
+    }
+    return true;
+}
+
+/* Wait until the child's result starts arriving (or it dies), answering its
+ * read requests meanwhile. Time spent fetching for the child does not count
+ * against its deadline, up to 10 minutes in all. */
+static bool await_result(int pipe_fd, int bfd, ww_source *src, uint64_t *deadline,
+                         bool *timed_out)
+{
+    uint8_t *chunk = NULL;
+    uint64_t extended = 0;
+    bool ok = true;
+    for (;;) {
+        uint64_t now = now_ms();
+        if (now >= *deadline) {
+            *timed_out = true;
+            ok = false;
+            break;
+        }
+        struct pollfd p[2] = {{pipe_fd, POLLIN, 0}, {bfd, POLLIN, 0}};
+        int pr = poll(p, bfd >= 0 ? 2 : 1, (int)(*deadline - now > 1000 ? 1000 : *deadline - now));
+        if (pr <= 0)
+            continue;
+        if (p[0].revents)
+            break; /* the result (or end of file): the reader takes over */
+        if (p[1].revents & POLLIN) {
+            if (!chunk && !(chunk = malloc(BROKER_CHUNK))) {
+                ok = false;
+                break;
+            }
+            uint64_t t0 = now_ms();
+            if (!serve_read(bfd, src, chunk, *deadline, timed_out)) {
+                ok = false;
+                break;
+            }
+            uint64_t spent = now_ms() - t0;
+            if (extended + spent <= 600000) {
+                *deadline += spent;
+                extended += spent;
+            }
+        } else if (p[1].revents) {
+            bfd = -1; /* the child closed its end: only its result matters now */
+        }
+    }
+    free(chunk);
+    return ok;
+}
+
+/* Scan fd (a regular file) or, when src is set, a source the parent reads
+ * for the child. */
+static ww_status run_child(wwx_sandbox *z, const ww_engine *e, int fd, ww_source *src,
                            const char *display, ww_result **out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ww_scan_file(e, path, display, out); /* same "cannot open" result */
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return ww_scan_file(e, path, display, out);
-    }
-    if (z->sock < 0 && !start_zygote(z)) {
-        close(fd);
+    if (z->sock < 0 && !start_zygote(z))
         return fail(display, "sandbox: cannot start the scanning process", out);
-    }
     uint64_t max_ms = ww_engine_limits(e)->max_time_ms;
     req q;
     memset(&q, 0, sizeof q);
@@ -444,13 +586,25 @@ ww_status wwx_sandbox_scan(wwx_sandbox *z, const ww_engine *e, const char *path,
     q.mem = z->o.mem_bytes ? z->o.mem_bytes : (4ull << 30);
     snprintf(q.selftest, sizeof q.selftest, "%s", z->o.selftest ? z->o.selftest : "");
     snprintf(q.display, sizeof q.display, "%s", display);
+    int bsv[2] = {-1, -1};
+    if (src) {
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, bsv) != 0)
+            return fail(display, "sandbox: cannot create a socket", out);
+        q.brokered = 1;
+        q.src_size = src->size;
+        fd = bsv[1];
+    }
     int pfd[2];
     if (pipe2(pfd, O_CLOEXEC) != 0) {
-        close(fd);
+        if (src) {
+            close(bsv[0]);
+            close(bsv[1]);
+        }
         return fail(display, "sandbox: cannot create a pipe", out);
     }
     bool sent = send_req(z->sock, &q, fd, pfd[1]);
-    close(fd);
+    if (src)
+        close(bsv[1]);
     close(pfd[1]);
     /* Wall-clock deadline for children that block instead of spinning; generous
      * so a CPU-bound child on a busy machine meets its CPU limit first. */
@@ -458,6 +612,8 @@ ww_status wwx_sandbox_scan(wwx_sandbox *z, const ww_engine *e, const char *path,
     int32_t msg[2];
     if (!sent || !recv_msg(z->sock, msg, deadline) || msg[0] <= 0) {
         close(pfd[0]);
+        if (src)
+            close(bsv[0]);
         stop_zygote(z); /* restarted on the next file */
         return fail(display, "sandbox: the scanning process could not be started", out);
     }
@@ -465,7 +621,11 @@ ww_status wwx_sandbox_scan(wwx_sandbox *z, const ww_engine *e, const char *path,
     uint64_t want = 0;
     char *buf = NULL;
     bool timed_out = false;
-    bool ok = read_deadline(pfd[0], &want, sizeof want, deadline, &timed_out);
+    bool ok = !src || await_result(pfd[0], bsv[0], src, &deadline, &timed_out);
+    if (src)
+        close(bsv[0]);
+    if (ok)
+        ok = read_deadline(pfd[0], &want, sizeof want, deadline, &timed_out);
     if (ok && (want == 0 || want > (512u << 20)))
         ok = false;
     if (ok && !(buf = malloc((size_t)want)))
@@ -504,5 +664,33 @@ ww_status wwx_sandbox_scan(wwx_sandbox *z, const ww_engine *e, const char *path,
         rc = fail(display, "sandbox: malformed result from the scanning process", out);
     }
     free(buf);
+    return rc;
+}
+
+ww_status wwx_sandbox_scan_fd(wwx_sandbox *z, const ww_engine *e, int fd, const char *display,
+                              ww_result **out)
+{
+    return run_child(z, e, fd, NULL, display, out);
+}
+
+ww_status wwx_sandbox_scan_source(wwx_sandbox *z, const ww_engine *e, ww_source *src,
+                                  const char *display, ww_result **out)
+{
+    return run_child(z, e, -1, src, display, out);
+}
+
+ww_status wwx_sandbox_scan(wwx_sandbox *z, const ww_engine *e, const char *path,
+                           const char *display, ww_result **out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ww_scan_file(e, path, display, out); /* same "cannot open" result */
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return ww_scan_file(e, path, display, out);
+    }
+    ww_status rc = run_child(z, e, fd, NULL, display, out);
+    close(fd);
     return rc;
 }

@@ -3,7 +3,8 @@
  * program (`weightwall __sandbox-child`: no inherited locks, heap or secrets
  * such as HF_TOKEN). The zygote forks a child per file; the child applies
  * resource limits and a seccomp filter (no exec, no network, no new files or
- * processes), scans, and writes the serialized result to the pipe. The parent enforces a wall-clock deadline; a child that is
+ * processes), scans, and writes the serialized result to the pipe. Remote
+ * files are read by the parent on the child's behalf (a read broker). The parent enforces a wall-clock deadline; a child that is
  * killed or times out yields an error result for that file, and the scan goes
  * on with the next. */
 #ifndef WWX_SANDBOX_H
@@ -38,6 +39,13 @@ ww_status wwx_sandbox_open(const wwx_sandbox_opts *o, wwx_sandbox **out);
 void wwx_sandbox_close(wwx_sandbox *z);
 ww_status wwx_sandbox_scan(wwx_sandbox *z, const ww_engine *e, const char *path,
                            const char *display, ww_result **out);
+/* An open regular file (e.g. standard input, or a memfd holding it). */
+ww_status wwx_sandbox_scan_fd(wwx_sandbox *z, const ww_engine *e, int fd, const char *display,
+                              ww_result **out);
+/* A source only the parent can read (a remote file: the child has no network).
+ * The child asks for ranges over a socket; the parent calls src->read_at. */
+ww_status wwx_sandbox_scan_source(wwx_sandbox *z, const ww_engine *e, ww_source *src,
+                                  const char *display, ww_result **out);
 
 /* The zygote side, run by `weightwall __sandbox-child` (argv after the
  * command name). Never returns. */

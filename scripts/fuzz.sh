@@ -27,10 +27,15 @@ for t in $TARGETS; do
     seeds="fuzz/corpus/$t tests/formats/malformed"
     [ -d ../shared/peer-samples ] && seeds="$seeds ../shared/peer-samples"
     case "$t" in policy_*) seeds="fuzz/corpus/$t policies" ;; esac
+    # Undefined behaviour is a crash, as in the sanitizer test build.
+    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     /usr/bin/time -f "cpu_seconds=%U+%S" -o "fuzz/_work/$t.time" \
     "$B/fuzz/fuzz_$t" -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=10 $dict \
         -artifact_prefix="fuzz/_work/crash-$t-" "fuzz/_work/$t" $seeds \
         > "fuzz/_work/$t.log" 2>&1 || true
     grep -E 'DONE|ERROR|SUMMARY|Done' "fuzz/_work/$t.log" | tail -2
     cat "fuzz/_work/$t.time"
+    execs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "fuzz/_work/$t.log" | tail -1)
+    printf '%s\t%s\t%s\n' "$t" "$(sed 's/cpu_seconds=//; s/+/\t/' "fuzz/_work/$t.time")" \
+        "${execs:-0}" >> fuzz/_work/ledger.tsv
 done

@@ -209,6 +209,19 @@ static void log_scan(gate *g, const gate_rev *r, const gate_file *f, const char 
 }
 
 /* Download, verify, store, scan from the store. */
+
+/* Every scan parses in the sandbox (a confined child per file), stored blobs
+ * and ranged reads of the upstream alike, so a parser bug exploited by a
+ * hostile model cannot take the gate. The engine's settings travel along. */
+static ww_status open_sandbox(gate *g, wwx_sandbox **sb)
+{
+    wwx_sandbox_args sargs;
+    wwx_sandbox_args_init(&sargs, ww_engine_limits(g->engine), ww_engine_threshold(g->engine),
+                          NULL, 0);
+    wwx_sandbox_opts so = {.engine_args = sargs.argv};
+    return wwx_sandbox_open(&so, sb);
+}
+
 static void blob_job(gate *g, gate_job *j, void *p)
 {
     job_arg *a = p;
@@ -228,14 +241,8 @@ static void blob_job(gate *g, gate_job *j, void *p)
         gstore_blob_path(g, etag, path, sizeof path);
         ww_result *res = NULL;
         int64_t t0 = mono_ns();
-        /* Stored blobs are parsed in the sandbox (a confined child per file),
-         * so a parser bug exploited by a hostile model cannot take the gate. */
-        wwx_sandbox_args sargs;
-        wwx_sandbox_args_init(&sargs, ww_engine_limits(g->engine), ww_engine_threshold(g->engine),
-                              NULL, 0);
-        wwx_sandbox_opts so = {.engine_args = sargs.argv};
         wwx_sandbox *sb = NULL;
-        ww_status st = wwx_sandbox_open(&so, &sb);
+        ww_status st = open_sandbox(g, &sb);
         if (st == WW_OK)
             st = wwx_sandbox_scan(sb, g->engine, path, f->path, &res);
         wwx_sandbox_close(sb);
@@ -271,12 +278,14 @@ static void rscan_job(gate *g, gate_job *j, void *p)
     ww_result *res = NULL;
     wwx_remote_scan info;
     int64_t t0 = mono_ns();
-    ww_status st = url ? wwx_remote_scan_url(g->engine, &o, url, f->path, &res, &info)
-                       : WW_E_NOMEM;
-    if (url) {
-        free(info.commit);
-        atomic_fetch_add(&g->m.upstream_bytes, info.fetched);
-    }
+    wwx_sandbox *sb = NULL;
+    ww_status st = WW_E_NOMEM;
+    memset(&info, 0, sizeof info);
+    if (url && (st = open_sandbox(g, &sb)) == WW_OK)
+        st = wwx_remote_scan_url(g->engine, sb, &o, url, f->path, &res, &info);
+    wwx_sandbox_close(sb);
+    free(info.commit);
+    atomic_fetch_add(&g->m.upstream_bytes, info.fetched);
     free(url);
     if (st == WW_OK && res && ww_result_size(res) != f->size)
         ww_result_annotate(res, WW_SEV_HIGH, "integrity",

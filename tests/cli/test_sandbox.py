@@ -76,3 +76,27 @@ def test_memory_limit_triggered_by_input(tmp_path):
     assert rc3 == 0, doc3
     rc2, doc2, _ = scan("--sandbox-memory", "64M", str(p))
     assert rc2 != 0 and doc2["files"][0]["verdict"] != "clean"  # the ratio limit alone
+
+
+@pytest.mark.parametrize("how", ["pipe", "file"])
+def test_stdin_is_parsed_in_the_sandbox(files, how):
+    """Standard input goes through the confined child too: piped bytes are held
+    in an anonymous memory file, a redirected file is passed as it is. The
+    selftest's forbidden syscall kills the child, so the result is an error."""
+    data = EVIL
+    def run(*args):
+        cmd = [WW, "scan", "--format", "json", *args, "-"]
+        if how == "pipe":
+            p = subprocess.run(cmd, input=data, capture_output=True, timeout=60)
+        else:
+            with open(files / "a_evil.pkl", "rb") as fh:
+                p = subprocess.run(cmd, stdin=fh, capture_output=True, timeout=60)
+        return p.returncode, json.loads(p.stdout)
+    rc, doc = run("--sandbox-selftest", "execve")
+    assert rc == 2
+    f = doc["files"][0]
+    assert f["path"] == "<stdin>" and f["verdict"] == "error" and "seccomp" in f["error"], f
+    rc, doc = run()
+    assert rc == 1 and doc["files"][0]["max_severity"] == "CRITICAL", doc
+    rc2, doc2 = run("--no-sandbox")
+    assert rc2 == 1 and doc2["files"][0]["findings"] == doc["files"][0]["findings"]

@@ -214,6 +214,10 @@ class _Handler(BaseHTTPRequestHandler):
                 where = spec.get("server", "any")
                 if where != "any" and where != self.server.role:
                     continue
+                seen = spec.get("_seen", 0)
+                spec["_seen"] = seen + 1
+                if seen < spec.get("skip", 0):  # let the first `skip` requests through
+                    continue
                 times = spec.get("times")
                 used = spec.setdefault("_used", 0)
                 if times is not None and used >= times:
@@ -224,7 +228,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _apply_pre_fault(self, spec) -> bool:
         """Faults that happen before any response. True if the request is finished."""
-        self._entry["fault"] = {k: v for k, v in spec.items() if k != "_used"}
+        self._entry["fault"] = {k: v for k, v in spec.items() if k not in ("_used", "_seen")}
         if spec.get("sleep"):
             self.hub._sleep(spec["sleep"])
         if spec.get("reset"):

@@ -229,6 +229,42 @@ def test_url_1gb_checkpoint_is_read_by_ranges(hub, ww):
     assert r.elapsed < 20
 
 
+def findings_of(r, suffix):
+    f = r.file(suffix)
+    return f["verdict"], sorted((x["module"], x["name"]) for x in f["findings"] if x["module"])
+
+
+@pytest.mark.parametrize("ranges", [True, False])
+def test_remote_bytes_are_parsed_in_the_sandbox(hub, ww, ranges):
+    """The parent fetches; the confined child parses. A child that tries a
+    forbidden syscall is killed (an error, never clean), which proves the
+    remote file went through it, and the sandboxed verdict equals the
+    in-process one whether the server honours ranges or not."""
+    hub.ranges_enabled = ranges
+    url = hub.resolve_url("acme/evil-model", "pytorch_model.bin")
+    r = ww("scan", "--format", "json", "--sandbox-selftest", "socket", url)
+    assert r.rc == 2, str(r)
+    f = r.file("pytorch_model.bin")
+    assert f["verdict"] == "error" and "seccomp" in f["error"], str(r)
+    a = ww("scan", "--format", "json", url)
+    b = ww("scan", "--format", "json", "--no-sandbox", url)
+    assert a.rc == b.rc == 1, f"{a}\n{b}"
+    assert findings_of(a, "pytorch_model.bin") == findings_of(b, "pytorch_model.bin")
+
+
+def test_ranged_read_failing_mid_scan_is_an_error(hub, ww):
+    """The first chunk arrives, a later Range request fails: the child's read
+    fails through the broker and the file is an error naming the network."""
+    rp = hub.resolve_path("acme/big-model", "pytorch_model.bin")
+    url = hub.url + rp
+    hub.faults["/cdn/" + hub.fx.big_sha] = {"status": 503, "skip": 1, "methods": ["GET"], "times": None}
+    r = ww("scan", "--format", "json", "--retries", "0", url, timeout=60)
+    assert r.rc == 2, str(r)
+    f = r.file("pytorch_model.bin")
+    assert f["verdict"] == "error" and f["status"] == "network", str(r)
+    assert "ranged read" in r.out, str(r)
+
+
 @pytest.mark.parametrize("repo,check", [("acme/tiny-model", "clean"),
                                          ("acme/evil-model", "unsafe")])
 def test_url_range_refused_falls_back_to_full_download(hub, ww, repo, check):
