@@ -387,6 +387,21 @@ static void stop_zygote(wwx_sandbox *z)
     z->zygote = 0;
 }
 
+/* This program's path. /proc/self/exe survives the binary being replaced,
+ * but under a wrapper such as valgrind it names the wrapper's tool, which
+ * cannot be started on its own; the path it resolves to (valgrind reports the
+ * client's) is used when it is still an executable file. */
+static const char *self_exe(char *path, size_t size)
+{
+    ssize_t n = readlink("/proc/self/exe", path, size - 1);
+    if (n <= 0 || (size_t)n >= size - 1)
+        return "/proc/self/exe";
+    path[n] = '\0';
+    if (access(path, X_OK) != 0)
+        return "/proc/self/exe"; /* deleted or replaced: the kernel's link still works */
+    return path;
+}
+
 static bool start_zygote(wwx_sandbox *z)
 {
     int sv[2];
@@ -399,13 +414,14 @@ static bool start_zygote(wwx_sandbox *z)
     for (int i = 0; z->o.engine_args && z->o.engine_args[i] && k < 126; i++)
         argv[k++] = z->o.engine_args[i];
     argv[k] = NULL;
+    char exe[4096];
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, sv[1], 3); /* dup2 clears close-on-exec */
     /* A fresh image with an empty environment: no inherited heap, locks or
      * secrets (HF_TOKEN) in the process that parses hostile bytes. */
     static char *const empty_env[] = {NULL};
-    int rc = posix_spawn(&z->zygote, z->o.exe ? z->o.exe : "/proc/self/exe", &fa, NULL,
+    int rc = posix_spawn(&z->zygote, z->o.exe ? z->o.exe : self_exe(exe, sizeof exe), &fa, NULL,
                          (char *const *)argv, empty_env);
     posix_spawn_file_actions_destroy(&fa);
     close(sv[1]);
