@@ -698,49 +698,73 @@ static bool resolve_node(cx *c, wwp_node *n, scope *s, bool declare, unsigned de
 
 /* Collect top-level variable names of a body (not inside nested bodies), so
  * nested comprehensions see them as the enclosing body's variables. */
-static void collect_bodywide(cx *c, wwp_node *n, scope *s, unsigned depth)
+/* Calls fn on each direct sub-term of n: a reference's head and path, the
+ * items (and values) of a collection or call, an operator's operands.
+ * Comprehensions are the callers' business: they open a scope. */
+typedef void (*subterm_fn)(void *ctx, wwp_node *child, unsigned depth);
+
+static void each_subterm(wwp_node *n, subterm_fn fn, void *ctx, unsigned depth)
 {
-    if (!n || depth > WWP_MAX_PARSE_DEPTH || c->st != WW_OK)
-        return;
     switch (n->type) {
-    case N_VAR:
-        if (!n->wildcard && !in_bodywide(s, n->name)) {
-            const char **nb = wwp_alloc_array(c->a, s->nbw + 1, sizeof(*nb));
-            if (!nb) {
-                coom(c);
-                return;
-            }
-            if (s->nbw)
-                memcpy(nb, s->bodywide, s->nbw * sizeof(*nb));
-            nb[s->nbw++] = n->name;
-            s->bodywide = nb;
-        }
-        return;
     case N_REF:
-        collect_bodywide(c, n->head, s, depth + 1);
+        fn(ctx, n->head, depth + 1);
         for (size_t i = 0; i < n->npath; i++)
-            collect_bodywide(c, n->path[i], s, depth + 1);
+            fn(ctx, n->path[i], depth + 1);
         return;
     case N_ARRAY:
     case N_SET:
     case N_OBJECT:
     case N_CALL:
         for (size_t i = 0; i < n->n; i++) {
-            collect_bodywide(c, n->items[i], s, depth + 1);
+            fn(ctx, n->items[i], depth + 1);
             if (n->type == N_OBJECT)
-                collect_bodywide(c, n->vals[i], s, depth + 1);
+                fn(ctx, n->vals[i], depth + 1);
         }
         return;
     case N_BINOP:
     case N_MEMBER:
     case N_NEG:
-        collect_bodywide(c, n->key, s, depth + 1);
-        collect_bodywide(c, n->l, s, depth + 1);
-        collect_bodywide(c, n->r, s, depth + 1);
+        fn(ctx, n->key, depth + 1);
+        fn(ctx, n->l, depth + 1);
+        fn(ctx, n->r, depth + 1);
         return;
     default:
         return;
     }
+}
+
+typedef struct bodywide_walk {
+    cx *c;
+    scope *s;
+} bodywide_walk;
+
+static void bodywide_term(void *ctx, wwp_node *n, unsigned depth)
+{
+    bodywide_walk *w = ctx;
+    scope *s = w->s;
+    if (!n || depth > WWP_MAX_PARSE_DEPTH || w->c->st != WW_OK)
+        return;
+    if (n->type != N_VAR) {
+        each_subterm(n, bodywide_term, w, depth);
+        return;
+    }
+    if (!n->wildcard && !in_bodywide(s, n->name)) {
+        const char **nb = wwp_alloc_array(w->c->a, s->nbw + 1, sizeof(*nb));
+        if (!nb) {
+            coom(w->c);
+            return;
+        }
+        if (s->nbw)
+            memcpy(nb, s->bodywide, s->nbw * sizeof(*nb));
+        nb[s->nbw++] = n->name;
+        s->bodywide = nb;
+    }
+}
+
+static void collect_bodywide(cx *c, wwp_node *n, scope *s, unsigned depth)
+{
+    bodywide_walk w = {c, s};
+    bodywide_term(&w, n, depth);
 }
 
 /* ---- safety: which literal needs and binds which variable -------------------- */
@@ -778,47 +802,39 @@ typedef struct litinfo {
 /* Variables a nested body uses from outside (slots owned by shallower scopes). */
 static void free_outer(cx *c, wwp_query *q, slotset *out, unsigned depth);
 
-static void walk_free(cx *c, wwp_node *n, slotset *out, unsigned depth)
+typedef struct free_walk {
+    cx *c;
+    slotset *out;
+} free_walk;
+
+static void free_term(void *ctx, wwp_node *n, unsigned depth)
 {
+    free_walk *w = ctx;
+    cx *c = w->c;
     if (!n || c->st != WW_OK || depth > 4 * WWP_MAX_PARSE_DEPTH)
         return;
     switch (n->type) {
     case N_VAR:
         if (n->slot >= 0 && c->slot_owner_depth[n->slot] < (int8_t)c->depth)
-            ss_add(c, out, n->slot);
-        return;
-    case N_REF:
-        walk_free(c, n->head, out, depth + 1);
-        for (size_t i = 0; i < n->npath; i++)
-            walk_free(c, n->path[i], out, depth + 1);
-        return;
-    case N_ARRAY:
-    case N_SET:
-    case N_OBJECT:
-    case N_CALL:
-        for (size_t i = 0; i < n->n; i++) {
-            walk_free(c, n->items[i], out, depth + 1);
-            if (n->type == N_OBJECT)
-                walk_free(c, n->vals[i], out, depth + 1);
-        }
-        return;
-    case N_BINOP:
-    case N_MEMBER:
-    case N_NEG:
-        walk_free(c, n->key, out, depth + 1);
-        walk_free(c, n->l, out, depth + 1);
-        walk_free(c, n->r, out, depth + 1);
+            ss_add(c, w->out, n->slot);
         return;
     case N_ARRCOMP:
     case N_SETCOMP:
     case N_OBJCOMP:
-        walk_free(c, n->term, out, depth + 1);
-        walk_free(c, n->vterm, out, depth + 1);
-        free_outer(c, n->body, out, depth + 1);
+        free_term(w, n->term, depth + 1);
+        free_term(w, n->vterm, depth + 1);
+        free_outer(c, n->body, w->out, depth + 1);
         return;
     default:
+        each_subterm(n, free_term, w, depth);
         return;
     }
+}
+
+static void walk_free(cx *c, wwp_node *n, slotset *out, unsigned depth)
+{
+    free_walk w = {c, out};
+    free_term(&w, n, depth);
 }
 
 static void free_outer(cx *c, wwp_query *q, slotset *out, unsigned depth)
