@@ -6,6 +6,7 @@ checkpoint, a small benign repo and a malicious one, and times `weightwall scan`
   * the 1 GiB checkpoint by URL (ranged reads) and via hf://
   * the same with Range refused by the server (full download)   [--full to enable; slow]
   * hf:// of the small repos
+each parsed in the sandbox (default: the child asks the parent for ranges) and in-process.
 Reports wall time, exit code, requests and bytes the server sent.
 
   /usr/bin/python3 bench/remote_bench.py [--runs N] [--full] [--weightwall PATH]
@@ -54,24 +55,27 @@ def main():
                 ("evil repo via hf://", ["hf://acme/evil-model"], True),
                 ("1GiB by URL, Range refused", [hub.resolve_url("acme/big-model", "pytorch_model.bin")], False),
             ]
-            print(f"{'case':32} {'exit':>4} {'best s':>8} {'median s':>9} {'requests':>8} {'bytes sent':>12}")
+            print(f"{'case':32} {'parsing':10} {'exit':>4} {'best s':>8} {'median s':>9} "
+                  f"{'requests':>8} {'bytes sent':>12}")
             for name, args, ranges in cases:
                 if not ranges and not a.full:
                     continue
                 hub.ranges_enabled = ranges
-                times, rc, reqs, sent = [], None, 0, 0
-                for _ in range(a.runs):
-                    hub.reset_log()
-                    t = time.monotonic()
-                    p = subprocess.run([a.weightwall, "scan", "-q"] + args, env=env,
-                                       capture_output=True, timeout=600)
-                    times.append(time.monotonic() - t)
-                    rc = p.returncode
-                    reqs, sent = len(hub.log), hub.bytes_sent()
-                times.sort()
-                print(f"{name:32} {rc:>4} {times[0]:>8.3f} {times[len(times) // 2]:>9.3f} "
-                      f"{reqs:>8} {sent:>12}")
-
+                # Default: parsed in the sandboxed child, which asks the parent for
+                # ranges; --no-sandbox parses in-process (the broker's overhead).
+                for mode, extra in (("sandbox", []), ("in-process", ["--no-sandbox"])):
+                    times, rc, reqs, sent = [], None, 0, 0
+                    for _ in range(a.runs):
+                        hub.reset_log()
+                        t = time.monotonic()
+                        p = subprocess.run([a.weightwall, "scan", "-q"] + extra + args, env=env,
+                                           capture_output=True, timeout=600)
+                        times.append(time.monotonic() - t)
+                        rc = p.returncode
+                        reqs, sent = len(hub.log), hub.bytes_sent()
+                    times.sort()
+                    print(f"{name:32} {mode:10} {rc:>4} {times[0]:>8.3f} "
+                          f"{times[len(times) // 2]:>9.3f} {reqs:>8} {sent:>12}")
 
 if __name__ == "__main__":
     main()
