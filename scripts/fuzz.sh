@@ -21,6 +21,11 @@ for t in $TARGETS; do
     dict=""
     f=$(echo "$t" | sed 's/^format_//')
     [ -f "fuzz/dict/$f.dict" ] && dict="-dict=fuzz/dict/$f.dict"
+    case "$t" in
+    policy_*) dict="-dict=fuzz/dict/rego.dict" ;;
+    scan) # the whole entry point sees every format: all dictionaries at once
+        cat fuzz/dict/[!r]*.dict > fuzz/_work/scan.dict && dict="-dict=fuzz/_work/scan.dict" ;;
+    esac
     echo "== fuzz_$t for ${SECS}s"
     # Seeds: the committed corpus, the malformed samples and, when present, the
     # peer samples and the test fixtures (read-only inputs; new units go to _work).
