@@ -111,46 +111,82 @@ typedef struct job {
     atomic_size_t next;
 } job;
 
-/* Standard input: a regular file (`< model.pt`) is scanned as it is; a pipe
- * is read whole (up to max_inflated_bytes) into an anonymous memory file so
- * the sandboxed child can map it like any other file. */
-static ww_status scan_stdin(const ww_engine *eng, wwx_sandbox *sandbox, ww_result **out)
+/* Copy standard input into an anonymous memory file, at most max bytes.
+ * Returns the descriptor, or -1 with a reason in err. */
+static int stdin_to_memfd(uint64_t max, ww_status *why, char *err, size_t errlen)
 {
-    struct stat sst;
-    if (sandbox && fstat(0, &sst) == 0 && S_ISREG(sst.st_mode))
-        return wwx_sandbox_scan_fd(sandbox, eng, 0, "<stdin>", out);
-    size_t len = 0;
-    char err[512];
-    char *data = wwx_read_file("-", (size_t)ww_engine_limits(eng)->max_inflated_bytes, &len, err,
-                               sizeof err);
-    if (!data) {
-        /* Never "clean": stdin that cannot be read whole is an error. */
-        char msg[600];
-        snprintf(msg, sizeof msg, "standard input: %s", err);
-        return ww_result_new_failed("<stdin>", WW_E_LIMIT, msg, out);
+    *why = WW_E_IO;
+    int fd = memfd_create("weightwall-stdin", MFD_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create a memory file: %s", strerror(errno));
+        return -1;
     }
-    ww_status st;
-    if (!sandbox) {
-        st = ww_scan_memory(eng, data, len, "<stdin>", out);
-    } else {
-        int fd = memfd_create("weightwall-stdin", MFD_CLOEXEC);
-        size_t done = 0;
-        while (fd >= 0 && done < len) {
-            ssize_t w = write(fd, data + done, len - done);
+    static __thread char buf[1 << 16];
+    uint64_t total = 0;
+    for (;;) {
+        ssize_t r = read(0, buf, sizeof buf);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            snprintf(err, errlen, "read error: %s", strerror(errno));
+            break;
+        }
+        if (r == 0)
+            return fd;
+        total += (uint64_t)r;
+        if (total > max) {
+            *why = WW_E_LIMIT;
+            snprintf(err, errlen, "larger than max_inflated_bytes (%llu): not scanned",
+                     (unsigned long long)max);
+            break;
+        }
+        ssize_t done = 0;
+        while (done < r) {
+            ssize_t w = write(fd, buf + done, (size_t)(r - done));
             if (w < 0 && errno == EINTR)
                 continue;
             if (w <= 0)
                 break;
-            done += (size_t)w;
+            done += w;
         }
-        if (fd < 0 || done < len)
-            st = ww_result_new_failed("<stdin>", WW_E_IO,
-                                      "standard input: cannot hold it for the sandbox", out);
-        else
-            st = wwx_sandbox_scan_fd(sandbox, eng, fd, "<stdin>", out);
-        if (fd >= 0)
-            close(fd);
+        if (done < r) {
+            snprintf(err, errlen, "cannot hold it in memory: %s", strerror(errno));
+            break;
+        }
     }
+    close(fd);
+    return -1;
+}
+
+/* Standard input: a regular file (`< model.pt`) is scanned as it is; a pipe is
+ * streamed (up to max_inflated_bytes) into an anonymous memory file that the
+ * sandboxed child maps like any other file. Never "clean" when it cannot be
+ * read whole. */
+static ww_status scan_stdin(const ww_engine *eng, wwx_sandbox *sandbox, ww_result **out)
+{
+    uint64_t max = ww_engine_limits(eng)->max_inflated_bytes;
+    char err[512], msg[600];
+    if (sandbox) {
+        struct stat sst;
+        if (fstat(0, &sst) == 0 && S_ISREG(sst.st_mode))
+            return wwx_sandbox_scan_fd(sandbox, eng, 0, "<stdin>", out);
+        ww_status why;
+        int fd = stdin_to_memfd(max, &why, err, sizeof err);
+        if (fd < 0) {
+            snprintf(msg, sizeof msg, "standard input: %s", err);
+            return ww_result_new_failed("<stdin>", why, msg, out);
+        }
+        ww_status st = wwx_sandbox_scan_fd(sandbox, eng, fd, "<stdin>", out);
+        close(fd);
+        return st;
+    }
+    size_t len = 0;
+    char *data = wwx_read_file("-", (size_t)max, &len, err, sizeof err);
+    if (!data) {
+        snprintf(msg, sizeof msg, "standard input: %s", err);
+        return ww_result_new_failed("<stdin>", WW_E_LIMIT, msg, out);
+    }
+    ww_status st = ww_scan_memory(eng, data, len, "<stdin>", out);
     free(data);
     return st;
 }

@@ -100,3 +100,14 @@ def test_stdin_is_parsed_in_the_sandbox(files, how):
     assert rc == 1 and doc["files"][0]["max_severity"] == "CRITICAL", doc
     rc2, doc2 = run("--no-sandbox")
     assert rc2 == 1 and doc2["files"][0]["findings"] == doc["files"][0]["findings"]
+
+
+def test_piped_stdin_over_the_limit_is_an_error():
+    """A pipe is held whole for the child, so its size is capped; over the cap
+    the input is an error naming the limit, never clean."""
+    for extra in ([], ["--no-sandbox"]):
+        p = subprocess.run([WW, "scan", "--format", "json", "--limit",
+                            "max_inflated_bytes=100000", *extra, "-"],
+                           input=b"\0" * 300000, capture_output=True, timeout=60)
+        f = json.loads(p.stdout)["files"][0]
+        assert p.returncode == 2 and f["verdict"] == "error" and f["status"] == "limit", f
