@@ -339,6 +339,7 @@ void wwx_sandbox_args_init(wwx_sandbox_args *a, const ww_limits *l, ww_severity 
 
 struct wwx_sandbox {
     wwx_sandbox_opts o;
+    char **args; /* copy of o.engine_args: the zygote starts later, on first use */
     int sock;
     pid_t zygote;
 };
@@ -441,6 +442,20 @@ ww_status wwx_sandbox_open(const wwx_sandbox_opts *o, wwx_sandbox **out)
         return WW_E_NOMEM;
     z->o = *o;
     z->sock = -1;
+    size_t n = 0;
+    while (o->engine_args && o->engine_args[n] && n < 124)
+        n++;
+    z->args = calloc(n + 1, sizeof *z->args);
+    for (size_t i = 0; z->args && i < n; i++)
+        if (!(z->args[i] = strdup(o->engine_args[i]))) {
+            wwx_sandbox_close(z);
+            return WW_E_NOMEM;
+        }
+    if (!z->args) {
+        free(z);
+        return WW_E_NOMEM;
+    }
+    z->o.engine_args = (const char *const *)z->args;
     *out = z;
     return WW_OK;
 }
@@ -450,6 +465,9 @@ void wwx_sandbox_close(wwx_sandbox *z)
     if (!z)
         return;
     stop_zygote(z);
+    for (size_t i = 0; z->args && z->args[i]; i++)
+        free(z->args[i]);
+    free(z->args);
     free(z);
 }
 

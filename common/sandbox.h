@@ -16,7 +16,7 @@ typedef struct wwx_sandbox_opts {
     uint64_t mem_bytes;         /* address-space limit beyond the file's size (0: 4 GiB) */
     unsigned cpu_seconds;       /* CPU and wall-clock limit (0: twice max_time_ms, >= 10 s) */
     const char *selftest;       /* testing only: execve|socket|open|memory|cpu|hang */
-    const char *const *engine_args; /* engine settings for the child (NULL-terminated):
+    const char *const *engine_args; /* engine settings for the child (NULL-terminated, copied):
                                      * --threshold S, --limit k=v, --globals FILE */
 } wwx_sandbox_opts;
 
