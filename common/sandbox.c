@@ -8,7 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -31,7 +36,7 @@
  * to the pipe, time, and exit. Everything else fails with EPERM, and the
  * syscalls an exploit wants (exec, sockets, new processes, ptrace, opening
  * files for writing) kill the child outright. */
-static int confine(void)
+static int build_filter(struct sock_fprog *prog)
 {
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
     if (!ctx)
@@ -74,10 +79,35 @@ static int confine(void)
     if (rc == 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(openat), 1,
                               SCMP_A2(SCMP_CMP_MASKED_EQ, O_CREAT, O_CREAT));
-    if (rc == 0)
-        rc = seccomp_load(ctx);
+    /* Compiled once, in the zygote: every child only installs it. */
+    int mfd = rc == 0 ? memfd_create("weightwall-bpf", MFD_CLOEXEC) : -1;
+    if (mfd >= 0 && seccomp_export_bpf(ctx, mfd) == 0) {
+        off_t n = lseek(mfd, 0, SEEK_CUR);
+        void *p = n > 0 && n % sizeof(struct sock_filter) == 0 ? malloc((size_t)n) : NULL;
+        if (p && pread(mfd, p, (size_t)n, 0) == n) {
+            prog->filter = p;
+            prog->len = (unsigned short)((size_t)n / sizeof(struct sock_filter));
+        } else {
+            free(p);
+            rc = -1;
+        }
+    } else {
+        rc = -1;
+    }
+    if (mfd >= 0)
+        close(mfd);
     seccomp_release(ctx);
     return rc;
+}
+
+static struct sock_fprog filter; /* the zygote's compiled filter (len 0: none) */
+
+/* libseccomp's seccomp_load does the same: no new privileges, then the filter. */
+static int confine(void)
+{
+    if (filter.len == 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter);
 }
 
 static void write_all(int fd, const void *p, size_t n)
@@ -290,6 +320,8 @@ void wwx_sandbox_child_main(int argc, char **argv)
         }
     }
     ww_engine_set_limits(e, &lim);
+    if (build_filter(&filter) != 0)
+        filter.len = 0; /* every child then fails to confine itself: exit 5, an error */
     for (;;) {
         req q;
         int fds[2];
