@@ -741,23 +741,12 @@ op_mark:
     NEXT(1);
 op_binget:
     idx = ip[1];
-    if (__builtin_expect(sp == stend || idx >= dcap, 0))
-        goto out;
-    {
-        uint8_t t = tag[idx];
-        if (t == MT_STR1) {
-            uint32_t a = page[idx >> PK_MEMO_PAGE_BITS][idx & (PK_MEMO_PAGE - 1)];
-            *sp = pk_make((uintptr_t)(mbase + a), mbase[a - 1], PK_STR, 0, 1, 0);
-        } else if (t == MT_STR4) {
-            uint32_t a = page[idx >> PK_MEMO_PAGE_BITS][idx & (PK_MEMO_PAGE - 1)];
-            *sp = pk_make((uintptr_t)(mbase + a), LE32(mbase + a - 4), PK_STR, 0, 4, 0);
-        } else if (t == MT_ABSENT || !pk_memo_get(&m->memo, idx, sp))
-            goto out;
-    }
-    sp++;
-    NEXT(2);
+    msz = 2;
+    goto memo_get;
 op_long_binget:
     idx = LE32(ip + 1);
+    msz = 5;
+memo_get: /* msz = size of the GET opcode */
     if (__builtin_expect(sp == stend || idx >= dcap, 0))
         goto out;
     {
@@ -772,7 +761,7 @@ op_long_binget:
             goto out;
     }
     sp++;
-    NEXT(5);
+    NEXT(msz);
 
     /* PUT: put_dense inline for values that fit the tag and payload word,
      * else pk_memo_put_slow (fat slots, growth, sparse indices); its errors
