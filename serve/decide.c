@@ -208,8 +208,6 @@ static void log_scan(gate *g, const gate_rev *r, const gate_file *f, const char 
                                (json_int_t)(ww_result_elapsed_ns(res) / 1000000)));
 }
 
-/* Download, verify, store, scan from the store. */
-
 /* Every scan parses in the sandbox (a confined child per file), stored blobs
  * and ranged reads of the upstream alike, so a parser bug exploited by a
  * hostile model cannot take the gate. The engine's settings travel along. */
@@ -222,6 +220,7 @@ static ww_status open_sandbox(gate *g, wwx_sandbox **sb)
     return wwx_sandbox_open(&so, sb);
 }
 
+/* Download, verify, store, scan from the store. */
 static void blob_job(gate *g, gate_job *j, void *p)
 {
     job_arg *a = p;

@@ -14,8 +14,8 @@ WW_NODISCARD ww_status wwi_realloc(void **p, size_t n);
 void wwi_free(void *p);
 char *wwi_strndup(const char *s, size_t n);
 /* For third-party code that cannot survive an allocation failure (jansson's
- * lexer asserts when its string buffer cannot grow): capped like wwi_malloc
- * but never a target of fault injection. Callers bound the input instead
+ * lexer asserts when its string buffer cannot grow): a fixed 4 GiB cap (not
+ * max_alloc) and never a target of fault injection. Callers bound the input instead
  * (every JSON document parsed is at most max_header_bytes). */
 void *wwi_malloc_nofault(size_t n);
 char *wwi_strdup(const char *s);
